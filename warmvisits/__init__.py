@@ -1,0 +1,1 @@
+"""warmvisits: analytics for the Four-Season Menu · Warm Visits programme."""
