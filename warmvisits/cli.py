@@ -53,6 +53,9 @@ def parser() -> argparse.ArgumentParser:
         "--users-file", dest="users_file", help="default: $WARMVISITS_USERS or users.toml"
     )
     u.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    u.add_argument(
+        "--no-password", action="store_true", help="add a user who signs in only through the proxy"
+    )
     return p
 
 

@@ -16,6 +16,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from warmvisits.masking import mask_frame
+
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 
 _STRIP = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"", re.S)
@@ -66,12 +68,35 @@ def check(query: Query, params: dict[str, Any]) -> None:
         )
 
 
-def run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
-    """Run the named query with exactly its parameters; a cursor per call (thread-safe)."""
+class ScopeError(QueryError):
+    """A viewer asked for a scope outside their own place scope."""
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    *,
+    viewer_role: str | None = None,
+    viewer_scope: str | None = None,
+    **params: Any,
+) -> pl.DataFrame:
+    """Run the named query with exactly its parameters; a cursor per call (thread-safe).
+
+    ``viewer_role`` (keyword only; default None = no masking, for the command line and tests):
+    the signed-in role; personal-data columns of the result are masked for it by
+    :func:`warmvisits.masking.mask_frame`. ``viewer_scope``: the viewer's place scope; a call
+    whose ``scope`` parameter lies outside it raises :class:`ScopeError`.
+    """
     query = load(name)
     check(query, params)
+    if viewer_scope is not None and "scope" in params:
+        if not str(params["scope"] or "").startswith(viewer_scope):
+            raise ScopeError(f"scope {params['scope']!r} is outside the viewer's scope")
     cur = con.cursor()
     try:
-        return cur.sql(query.sql, params=params or None).pl()
+        df = cur.sql(query.sql, params=params or None).pl()
     finally:
         cur.close()
+    if viewer_role is not None:
+        df = mask_frame(df, viewer_role)
+    return df
