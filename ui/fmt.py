@@ -1,0 +1,65 @@
+"""Number and date formatting for the interface (METRICS.md "Rounding": one decimal for rates)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any
+
+DASH = "—"
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_pct(x: float | None, digits: int = 1) -> str:
+    """0.98333 → '98.3%'; None/NaN → '—'."""
+    if _missing(x):
+        return DASH
+    return f"{float(x) * 100:.{digits}f}%"  # type: ignore[arg-type]
+
+
+def fmt_pct_points(x: float | None, digits: int = 1) -> str:
+    """A change of a rate, in percentage points: 0.012 → '+1.2 pp'."""
+    if _missing(x):
+        return DASH
+    return f"{float(x) * 100:+.{digits}f} pp"  # type: ignore[arg-type]
+
+
+def fmt_signed_pct(x: float | None, digits: int = 1) -> str:
+    """A relative change: -0.2976 → '-29.8%'."""
+    if _missing(x):
+        return DASH
+    return f"{float(x) * 100:+.{digits}f}%"  # type: ignore[arg-type]
+
+
+def fmt_int(n: int | float | None) -> str:
+    """8849 → '8,849'; None → '—'."""
+    if _missing(n):
+        return DASH
+    return f"{int(round(float(n))):,}"  # type: ignore[arg-type]
+
+
+def fmt_signed_int(n: int | float | None) -> str:
+    if _missing(n):
+        return DASH
+    return f"{int(round(float(n))):+,}"  # type: ignore[arg-type]
+
+
+def fmt_days(x: float | None, digits: int = 1) -> str:
+    if _missing(x):
+        return DASH
+    return f"{float(x):.{digits}f}"  # type: ignore[arg-type]
+
+
+def fmt_ts(x: datetime | date | str | None) -> str:
+    """A timestamp to the minute ('2023-03-31 23:59'); a date as is."""
+    if _missing(x) or x == "":
+        return DASH
+    if isinstance(x, datetime):
+        return x.strftime("%Y-%m-%d %H:%M")
+    if isinstance(x, date):
+        return x.isoformat()
+    s = str(x)
+    return s[:16] if len(s) >= 16 and s[10] in " T" else s
