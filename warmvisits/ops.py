@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -218,12 +219,22 @@ def _now() -> str:
     return datetime.now().strftime(TS)
 
 
+_TS_TEXT = re.compile(
+    r"^\s*(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})日?(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$"
+)
+
+
 def _ts(value: datetime | str | None) -> str:
+    """A timestamp as stored: ``YYYY-MM-DD HH:MM:SS`` (2023/4/2 11:00 and 2023年4月2日 too)."""
     if value is None:
         return _now()
     if isinstance(value, datetime):
         return value.strftime(TS)
-    return datetime.fromisoformat(str(value).strip().replace("/", "-")).strftime(TS)
+    m = _TS_TEXT.match(str(value))
+    if not m:
+        raise ValueError(f"not a date and time: {value!r}")
+    y, mo, d, h, mi, s = (int(x) if x else 0 for x in m.groups())
+    return datetime(y, mo, d, h, mi, s).strftime(TS)
 
 
 # --------------------------------------------------------------------------- batches

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -149,9 +150,13 @@ def read_table(data: bytes, filename: str) -> pl.DataFrame:
     return pl.DataFrame(cols, schema={h: pl.String for h in header})
 
 
+_XML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
 def _cell(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if isinstance(v, datetime):
         return v.strftime("%Y-%m-%d %H:%M:%S")
-    return str(v)
+    # xlsx stores control characters as _xHHHH_, which openpyxl's read-only mode leaves as is
+    return _XML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), str(v))
