@@ -60,3 +60,60 @@ final as (
 
 select * from final
 order by case_id, event_seq;
+
+-- Table macro: case_states_at(t, yellow_share) — METRICS.md "States at t", defined once.
+-- Grain: one row per case open at moment t (received at or before t, and not resolved at t:
+-- no 办结时间, or one later than t). Reads: mart_case_facts, mart_case_levels.
+-- Arguments: t (TIMESTAMP), yellow_share (the share of the allowed time below which an open case
+-- turns yellow; METRICS.md default 0.25). Named queries call it with bound parameters, e.g.
+-- `from case_states_at($as_of::timestamp, $yellow_share) where starts_with(grid_code, $scope)`.
+--
+-- Columns: every column of mart_case_facts, plus
+--   level, level_rank  the level at t: that of the case's last event at or before t; its
+--                      current_level when no event is that early
+--   level_since        the time of that event (NULL when the level comes from current_level)
+--   light              'red' when t is strictly later than due_at; 'yellow' when less than
+--                      yellow_share of the allowed time (due_at − received_at) remains at t;
+--                      'green' otherwise (exactly at the limit = yellow, not red; exactly
+--                      yellow_share remaining = green)
+--   is_overdue         due_at < t (= light 'red')
+--   days_open          (t − received_at) in days; days_overdue (t − due_at) in days when
+--                      overdue, else NULL; days_remaining (due_at − t) in days (negative when
+--                      overdue)
+create or replace macro case_states_at(t, yellow_share) as table
+with
+open_cases as (
+    select f.*
+    from mart_case_facts as f
+    where f.received_at <= t and (f.resolved_at is null or f.resolved_at > t)
+),
+
+levels_at as (
+    select l.case_id, l.level, l.level_rank, l.at as level_since
+    from mart_case_levels as l
+    where l.at <= t and (l.level_until is null or l.level_until > t)
+),
+
+final as (
+    select
+        o.*,
+        coalesce(la.level, o.current_level) as level,
+        coalesce(la.level_rank, o.current_level_rank) as level_rank,
+        la.level_since,
+        case
+            when t > o.due_at then 'red'
+            when datediff('microsecond', t, o.due_at)
+                < yellow_share * datediff('microsecond', o.received_at, o.due_at) then 'yellow'
+            else 'green'
+        end as light,
+        t > o.due_at as is_overdue,
+        datediff('microsecond', o.received_at, t)::double / 86400e6 as days_open,
+        case when t > o.due_at
+            then datediff('microsecond', o.due_at, t)::double / 86400e6
+        end as days_overdue,
+        datediff('microsecond', t, o.due_at)::double / 86400e6 as days_remaining
+    from open_cases as o
+    left join levels_at as la on la.case_id = o.case_id
+)
+
+select * from final;
