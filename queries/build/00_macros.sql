@@ -1,0 +1,104 @@
+-- Build step 0: macros every staging model uses to read text cells, and the bookkeeping tables.
+-- Raw tables (raw_<kind>) are loaded by warmvisits/build.py before this runs: every cell is
+-- text, with _file, _sheet and _row (the row a person sees in Excel / the CSV line number).
+
+-- enumeration value -> comparable form (the Python side uses the same rule for its aliases)
+create or replace temp macro wv_norm(s) as regexp_replace(lower(trim(s)), '[\s_]+', ' ', 'g');
+
+-- an accepted enumeration spelling (Chinese value or English alias) -> its Chinese value
+create or replace temp macro wv_enum(dom, s) as (
+    select e.value from enum_aliases e where e.domain = dom and e.alias = wv_norm(s)
+);
+
+-- a code or phone number, also when Excel stored it as a number (3.41602101001E+11, 13812345678.0)
+create or replace temp macro wv_code(s) as (
+    case
+        when s is null then null
+        when regexp_full_match(trim(s), '[0-9]+\.0+') then split_part(trim(s), '.', 1)
+        when regexp_full_match(trim(s), '[0-9](\.[0-9]+)?[eE]\+?[0-9]+')
+            then cast(cast(trim(s) as double) as hugeint)::varchar
+        else trim(s)
+    end
+);
+
+-- every date/time form of EXPORT-FORMAT.md, rounded to the second (half a second rounds up)
+create or replace temp macro wv_ts(s) as date_trunc(
+    'second',
+    try_strptime(trim(s), [
+        '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%d',
+        '%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d',
+        '%Y年%m月%d日 %H:%M:%S', '%Y年%m月%d日 %H:%M', '%Y年%m月%d日',
+        '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%g', '%Y-%m-%d %H:%M:%S.%f',
+        '%Y/%m/%d %H:%M:%S.%g', '%Y/%m/%d %H:%M:%S.%f'
+    ]) + interval 500 millisecond
+);
+
+create or replace temp macro wv_date(s) as cast(wv_ts(s) as date);
+
+-- round / quarter: 2023Q1, 2023-Q1, 2023年第一季度, 2023年一季度 -> '2023Q1'
+create or replace temp macro wv_round(s) as (
+    case
+        when regexp_full_match(
+            upper(regexp_replace(trim(s), '\s', '', 'g')),
+            '([0-9]{4})(-|年)?(Q[1-4]|第?[1-4一二三四]季度?)'
+        )
+        then regexp_extract(trim(s), '^([0-9]{4})', 1) || 'Q' || translate(
+            regexp_extract(upper(regexp_replace(trim(s), '\s', '', 'g')), '([1-4一二三四])季?度?$', 1),
+            '一二三四', '1234'
+        )
+    end
+);
+
+-- an integer cell ('3', '3.0')
+create or replace temp macro wv_int(s) as try_cast(wv_code(s) as integer);
+
+-- a list cell split by 、 ; ；
+create or replace temp macro wv_list(s) as (
+    case when s is null then []::varchar[] else
+    list_filter(list_transform(regexp_split_to_array(s, '[、;；]'), lambda x: trim(x)), lambda x: x <> '')
+    end
+);
+
+-- a mobile (11 digits) or a 0558- landline
+create or replace temp macro wv_phone_ok(p) as
+    regexp_full_match(p, '1[0-9]{10}') or regexp_full_match(p, '0558-?[0-9]{7,8}');
+
+-- Supersession, before validation. Input: a staging table with _key, _file, _sheet, _row and
+-- _parsed (the row's parsed values). Output: every row with _state =
+--   'duplicate'  the key appeared earlier in the same table (file + sheet): a reject;
+--   'winner'     the row that stands for its key (from the file whose name sorts last);
+--   'same'       an older file's row equal to the winner once parsed: collapses;
+--   'superseded' an older file's row that differs from the winner: listed in the report;
+--   'nokey'      the key is blank: validation rejects it.
+create or replace temp macro wv_resolve(tbl) as table
+with ranked as (
+    select *,
+        row_number() over (partition by _file, _sheet, _key order by _row) as _nth
+    from query_table(tbl)
+),
+firsts as (
+    select *,
+        row_number() over w as _rank,
+        first(_file) over w as _winner_file,
+        first(_parsed) over w as _winner_parsed
+    from ranked
+    where _nth = 1 and _key is not null
+    window w as (partition by _key order by _file desc, _sheet desc nulls last, _row)
+)
+select * exclude (_winner_parsed, _rank),
+    case when _rank = 1 then 'winner'
+         when _parsed is not distinct from _winner_parsed then 'same'
+         else 'superseded' end as _state
+from firsts
+union all by name
+select *, null as _winner_file, 'duplicate' as _state from ranked where _nth > 1 and _key is not null
+union all by name
+select *, null as _winner_file, 'nokey' as _state from ranked where _key is null;
+
+create or replace temp table rejects_acc (
+    kind varchar, file varchar, sheet varchar, row_number bigint, rule varchar, raw_values varchar
+);
+create or replace temp table warnings_acc (
+    kind varchar, file varchar, sheet varchar, row_number bigint, rule varchar, detail varchar
+);
+create or replace temp table superseded_acc (kind varchar, key varchar, file varchar, by_file varchar);

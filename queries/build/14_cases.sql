@@ -1,0 +1,78 @@
+-- Build step 14: the case ledger (事项台账) -> clean `cases` and `case_visits`.
+-- Grain of cases: one row per case_id; case_visits: one row per (case_id, visit_id) link to a
+-- loaded visit (links to visits that were not loaded are warnings, the case is kept).
+
+create or replace temp table stg_cases as
+select *, row(source, visit_ids, grid_code, category, title, complexity, received_at, due_at,
+              status, current_level, handling_unit, resolved_at) as _parsed
+from (
+    select r._file, r._sheet, r._row, to_json(r) as _raw,
+        trim(r.case_id) as _key,
+        trim(r.case_id) as case_id,
+        r.source as source_raw, wv_enum('case_source', r.source) as source,
+        list_transform(wv_list(r.visit_ids), lambda x: x) as visit_ids,
+        wv_code(r.grid_code) as grid_code,
+        r.category, r.title,
+        r.complexity as complexity_raw, wv_enum('complexity', r.complexity) as complexity,
+        r.received_at as received_at_raw, wv_ts(r.received_at) as received_at,
+        r.due_at as due_at_raw, wv_ts(r.due_at) as due_at_given,
+        r.status as status_raw, wv_enum('case_status', r.status) as status,
+        r.current_level as current_level_raw, wv_enum('level', r.current_level) as current_level,
+        r.handling_unit,
+        r.resolved_at as resolved_at_raw, wv_ts(r.resolved_at) as resolved_at
+    from raw_cases r
+) s
+cross join lateral (
+    select coalesce(s.due_at_given, s.received_at + to_days(
+        case s.complexity when '复杂' then 30 else 7 end)) as due_at
+);
+
+create or replace temp table res_cases as select * from wv_resolve('stg_cases');
+
+create or replace temp table chk_cases as
+select c.*,
+    case
+        when c._state = 'duplicate' then 'duplicate_key'
+        when c.case_id is null or c.source_raw is null or c.grid_code is null
+            or c.category is null or c.complexity_raw is null or c.received_at_raw is null
+            or c.status_raw is null or c.current_level_raw is null then 'missing_required'
+        when not regexp_full_match(c.grid_code, '[0-9]{15}') then 'bad_code'
+        when c.source is null or c.complexity is null or c.status is null
+            or c.current_level is null then 'bad_enum'
+        when c.received_at is null or (c.due_at_raw is not null and c.due_at_given is null)
+            or (c.resolved_at_raw is not null and c.resolved_at is null) then 'bad_date'
+        when g.grid_code is null then 'unknown_grid'
+        when c.status = '已办结' and c.resolved_at is null then 'resolved_without_time'
+        when c.status <> '已办结' and c.resolved_at is not null then 'resolved_time_not_resolved'
+        when c.resolved_at < c.received_at then 'resolved_before_received'
+        when c.due_at < c.received_at then 'due_before_received'
+    end as _rule
+from res_cases c
+left join grids g on g.grid_code = c.grid_code
+where c._state in ('winner', 'nokey', 'duplicate');
+
+insert into rejects_acc
+select 'cases', _file, _sheet, _row, _rule, _raw from chk_cases where _rule is not null;
+
+insert into superseded_acc
+select distinct 'cases', _key, _file, _winner_file from res_cases where _state = 'superseded';
+
+create table cases as
+select case_id, source, grid_code, left(grid_code, 12) as village_code,
+    left(grid_code, 9) as township_code, category, title, complexity, received_at, due_at,
+    status, current_level, handling_unit, resolved_at
+from chk_cases where _rule is null
+order by case_id;
+
+create or replace temp table case_links as
+select c.case_id, c._file, c._sheet, c._row, unnest(c.visit_ids) as visit_id
+from chk_cases c where c._rule is null;
+
+insert into warnings_acc
+select 'cases', l._file, l._sheet, l._row, 'unknown_visit_link', '关联走访编号=' || l.visit_id
+from case_links l anti join visits v on v.visit_id = l.visit_id;
+
+create table case_visits as
+select distinct l.case_id, l.visit_id
+from case_links l semi join visits v on v.visit_id = l.visit_id
+order by l.case_id, l.visit_id;

@@ -1,0 +1,327 @@
+"""Read an export folder as EXPORT-FORMAT.md describes, keeping every cell as text.
+
+Each file is ``.csv``, ``.xlsx`` or ``.xls``; each sheet of a workbook is its own table. A
+table's kind is recognised from its header row (which may stand below up to 10 title rows), by
+``warmvisits.schema.match_header``. The result is one :class:`TableRead` per table: a Polars
+frame whose columns are the kind's column names (English aliases, all text) plus ``_file``,
+``_sheet`` and ``_row`` (the row number a person sees in Excel, or the line number of a CSV).
+Files that cannot be read are reported with the reason; files of other types are listed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from warmvisits.schema import HeaderMatch, match_header
+
+TABLE_SUFFIXES = {".csv", ".xlsx", ".xls", ".xlsm"}
+MAX_TITLE_ROWS = 10
+
+
+@dataclass
+class TableRead:
+    path: str  # relative to the export folder, with '/' separators
+    sheet: str | None
+    kind: str | None
+    rows: int = 0
+    error: str | None = None
+    frame: pl.DataFrame | None = None
+    unknown_columns: list[str] = field(default_factory=list)
+    item_columns: list[str] = field(default_factory=list)
+    blank_rows: int = 0
+
+
+def list_files(folder: Path) -> list[Path]:
+    """Every file below the folder (hidden files and Office lock files aside), sorted by path."""
+    out = []
+    for p in folder.rglob("*"):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(folder)
+        if any(part.startswith(".") or part.startswith("~$") for part in rel.parts):
+            continue
+        out.append(p)
+    return sorted(out, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def read_folder(folder: Path) -> list[TableRead]:
+    folder = Path(folder)
+    results: list[TableRead] = []
+    for path in list_files(folder):
+        results.extend(read_file(path, folder))
+    return results
+
+
+def read_file(path: Path, folder: Path | None = None) -> list[TableRead]:
+    rel = path.relative_to(folder).as_posix() if folder else path.name
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        return [
+            TableRead(rel, None, None, error=f"skipped: not a table file ({suffix or 'no suffix'})")
+        ]
+    try:
+        if suffix == ".csv":
+            return [_read_csv(path, rel)]
+        return list(_read_workbook(path, rel))
+    except Exception as exc:  # any failure to read is reported, never raised past the file
+        return [TableRead(rel, None, None, error=f"unreadable: {type(exc).__name__}: {exc}")]
+
+
+# ---------------------------------------------------------------------------- CSV
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Detect the encoding (UTF-8 with or without BOM, else GB18030) and decode."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"not UTF-8 or GB18030 text (byte {exc.start} cannot be decoded)"
+        ) from None
+
+
+def _read_csv(path: Path, rel: str) -> TableRead:
+    data = path.read_bytes()
+    text, encoding = decode_bytes(data)
+    if encoding == "utf-8":
+        utf8 = data
+    elif encoding == "utf-8-sig":
+        utf8 = data[3:]
+    else:
+        utf8 = text.encode("utf-8")
+    head_lines = text.splitlines()[: MAX_TITLE_ROWS + 1]
+    head_rows = list(csv.reader(head_lines))
+    found = _find_header(head_rows)
+    if found is None:
+        return TableRead(rel, None, None, error=_no_header_reason(head_rows))
+    header_index, match = found
+    width = max(len(head_rows[header_index]), 1)
+    frame = pl.read_csv(
+        io.BytesIO(utf8),
+        has_header=False,
+        skip_rows=header_index + 1,
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        new_columns=[f"c{i}" for i in range(width)],
+        quote_char='"',
+    )
+    # line numbers: header on line header_index+1, first data row on header_index+2
+    return _shape(frame, match, rel, None, first_row=header_index + 2)
+
+
+# ---------------------------------------------------------------------------- Excel
+
+
+def _read_workbook(path: Path, rel: str) -> Iterator[TableRead]:
+    import fastexcel
+
+    reader = fastexcel.read_excel(str(path))
+    offsets = _first_rows(path) if path.suffix.lower() in {".xlsx", ".xlsm"} else {}
+    for name in reader.sheet_names:
+        try:
+            sheet = reader.load_sheet(name, header_row=None, dtypes="string")
+            frame = sheet.to_polars()
+        except Exception as exc:
+            yield TableRead(rel, name, None, error=f"unreadable sheet: {type(exc).__name__}: {exc}")
+            continue
+        if frame.height == 0:
+            yield TableRead(rel, name, None, error="empty sheet")
+            continue
+        frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
+        head_rows = [
+            ["" if v is None else str(v) for v in row]
+            for row in frame.head(MAX_TITLE_ROWS + 1).iter_rows()
+        ]
+        found = _find_header(head_rows)
+        if found is None:
+            yield TableRead(rel, name, None, error=_no_header_reason(head_rows))
+            continue
+        header_index, match = found
+        first_excel_row = offsets.get(name, 1)
+        body = frame.slice(header_index + 1)
+        yield _shape(
+            body, match, rel, name, first_row=first_excel_row + header_index + 1, excel=True
+        )
+
+
+_ROW_WITH_VALUE = re.compile(
+    rb'<(?:\w+:)?c\b[^>]*?\br="[A-Z]+(\d+)"[^>]*?(?<!/)>\s*<(?:\w+:)?(?:v|is)\b'
+)
+
+
+def _first_rows(path: Path) -> dict[str, int]:
+    """Sheet name -> the Excel row number of its first cell holding a value.
+
+    The Excel reader returns a sheet's used range, which starts at its first non-empty row;
+    this recovers that row's number so rejects can name the row a person sees."""
+    out: dict[str, int] = {}
+    try:
+        with zipfile.ZipFile(path) as z:
+            wb = z.read("xl/workbook.xml").decode("utf-8", "replace")
+            rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+            targets = dict(
+                re.findall(r'<Relationship[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)
+            )
+            targets.update(
+                {
+                    k: v
+                    for v, k in re.findall(
+                        r'<Relationship[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels
+                    )
+                }
+            )
+            for sheet_tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*/?>", wb):
+                name_m = re.search(r'\bname="([^"]*)"', sheet_tag)
+                rid_m = re.search(r'\br:id="([^"]+)"', sheet_tag) or re.search(
+                    r'\bid="([^"]+)"', sheet_tag
+                )
+                if not name_m or not rid_m or rid_m.group(1) not in targets:
+                    continue
+                target = targets[rid_m.group(1)].lstrip("/")
+                member = target if target.startswith("xl/") else f"xl/{target}"
+                name = _xml_unescape(name_m.group(1))
+                with z.open(member) as fh:
+                    buf = b""
+                    while True:
+                        chunk = fh.read(1 << 16)
+                        if not chunk:
+                            break
+                        buf = buf[-4096:] + chunk
+                        m = _ROW_WITH_VALUE.search(buf)
+                        if m:
+                            out[name] = int(m.group(1))
+                            break
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return out
+    return out
+
+
+def _xml_unescape(s: str) -> str:
+    return (
+        s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+    ).replace("&amp;", "&")
+
+
+# ---------------------------------------------------------------------------- shared
+
+
+def _find_header(rows: list[list[str]]) -> tuple[int, HeaderMatch] | None:
+    for i, row in enumerate(rows[: MAX_TITLE_ROWS + 1]):
+        m = match_header(list(row))
+        if m is not None:
+            return i, m
+    return None
+
+
+def _no_header_reason(rows: list[list[str]]) -> str:
+    if not rows:
+        return "unrecognised: the file is empty"
+    return (
+        "unrecognised: no header row in the first 11 rows holds all the required columns of "
+        "any kind (grids, households, menu, visits, cases, case_events, callbacks, petitions)"
+    )
+
+
+_EXCEL_FRACTION = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\.(\d+)$")
+
+
+def _round_excel_time(value: str | None) -> str | None:
+    """An Excel date cell read as text ('2023-02-20 14:03:00.600') rounded to the second."""
+    if value is None:
+        return None
+    m = _EXCEL_FRACTION.match(value)
+    if not m:
+        return value
+    base = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")
+    if float("0." + m.group(2)) >= 0.5:
+        base += timedelta(seconds=1)
+    return base.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _shape(
+    frame: pl.DataFrame,
+    match: HeaderMatch,
+    rel: str,
+    sheet: str | None,
+    first_row: int,
+    excel: bool = False,
+) -> TableRead:
+    kind = match.kind
+    cols = []
+    for idx, name in match.mapping.items():
+        src = f"c{idx}"
+        expr = pl.col(src) if src in frame.columns else pl.lit(None, dtype=pl.String)
+        cols.append(expr.str.strip_chars().alias(name))
+    for name in kind.names:
+        if name not in match.mapping.values():
+            cols.append(pl.lit(None, dtype=pl.String).alias(name))
+    items = []
+    for idx, code in match.item_columns.items():
+        src = f"c{idx}"
+        expr = pl.col(src) if src in frame.columns else pl.lit(None, dtype=pl.String)
+        cols.append(expr.str.strip_chars().alias(code))
+        items.append(code)
+    out = frame.select(cols)
+    # blank cells are NULL, never ''
+    out = out.with_columns(
+        [pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in out.columns]
+    )
+    if excel:
+        time_cols = [c for c in out.columns if c in _TIME_COLUMNS]
+        if time_cols:
+            out = out.with_columns(
+                [
+                    pl.col(c).map_elements(_round_excel_time, return_dtype=pl.String)
+                    if out[c].str.contains(r"\.\d+$").any()
+                    else pl.col(c)
+                    for c in time_cols
+                ]
+            )
+    out = out.with_columns(
+        pl.lit(rel).alias("_file"),
+        pl.lit(sheet, dtype=pl.String).alias("_sheet"),
+        (pl.int_range(0, pl.len(), dtype=pl.Int64) + first_row).alias("_row"),
+    )
+    mapped = [c for c in out.columns if not c.startswith("_")]
+    blank = out.select(pl.all_horizontal([pl.col(c).is_null() for c in mapped])).to_series()
+    n_blank = int(blank.sum())
+    if n_blank:
+        out = out.filter(~blank)
+    return TableRead(
+        rel,
+        sheet,
+        kind.name,
+        rows=out.height,
+        frame=out,
+        unknown_columns=[u for u in match.unknown if u],
+        item_columns=items,
+        blank_rows=n_blank,
+    )
+
+
+_TIME_COLUMNS = {
+    "visit_date",
+    "received_at",
+    "due_at",
+    "resolved_at",
+    "at",
+    "called_at",
+    "registered_on",
+}
