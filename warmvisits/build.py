@@ -268,8 +268,7 @@ def _check_answers(con: duckdb.DuckDBPyConnection, reads: list[TableRead], say: 
             continue
         domain = _ANSWER_DOMAIN[menu[col]]
         # col matched ^M[0-9]+Q[0-9]+$ and domain is one of three constants
-        con.execute(  # noqa: S608
-            f"""
+        sql = f"""
             insert into warnings_acc
             select 'visits', _file, _sheet, _row, 'answer_not_an_option',
                 '{col}=' || "{col}"
@@ -277,8 +276,8 @@ def _check_answers(con: duckdb.DuckDBPyConnection, reads: list[TableRead], say: 
             where "{col}" is not null and wv_enum('{domain}', "{col}") is null;
             update raw_visits set "{col}" = wv_enum('{domain}', "{col}")
             where "{col}" is not null;
-            """
-        )
+            """  # noqa: S608
+        con.execute(sql)
     say(f"answers checked against the menu: {time.perf_counter() - t:.1f} s")
 
 
