@@ -389,9 +389,9 @@ def open_list(con: duckdb.DuckDBPyConnection, as_of: str = T_S, scope: str = "")
 
 
 def test_fixture_loaded_without_rejects(con: duckdb.DuckDBPyConnection) -> None:
-    assert con.sql("select count(*) from rejects").fetchone() == (0,)
-    assert con.sql("select count(*) from cases").fetchone() == (len(CASES),)
-    assert con.sql("select count(*) from case_events").fetchone() == (len(EVENTS),)
+    assert con.sql("select count(*) from rejects").fetchall() == [(0,)]
+    assert con.sql("select count(*) from cases").fetchall() == [(len(CASES),)]
+    assert con.sql("select count(*) from case_events").fetchall() == [(len(EVENTS),)]
 
 
 # the state of every open case at T, worked out by hand (level, light, ageing bucket)
