@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -337,3 +338,103 @@ def test_concurrent_threads_and_processes_lose_nothing(tmp_path: Path) -> None:
     assert refused == ["final"] * 30
     m = ops.members(path, b.batch_id)
     assert m.get_column("final_outcome").null_count() == 0
+
+
+# ------------------------------------------------------------------ a rebuild in the middle
+
+_LOOP_WORKER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from warmvisits import ops
+    path, batch_id, go, done, *keys = sys.argv[1:]
+    while not Path(go).exists():
+        time.sleep(0.005)
+    saved = 0
+    for k in keys:
+        if Path(done).exists() and saved >= 5:
+            break
+        ops.record_outcome(path, batch_id, k, "满意", caller="proc")
+        print(k, flush=True)
+        saved += 1
+        time.sleep(0.01)
+    """
+)
+
+
+def test_rebuild_in_the_middle_loses_nothing(small_exports: Path, tmp_path: Path) -> None:
+    """Threads and processes keep saving while the analytical database is rebuilt beside the
+    store; afterwards every saved outcome is there and the new build is current."""
+    from warmvisits import build
+    from warmvisits import db as wdb
+
+    folder = tmp_path / "db"
+    build.build(small_exports, folder, demo=True)
+    first = wdb.current_build(folder)
+    path = ops.ops_path(folder)
+    assert path == folder / "ops.sqlite"
+    keys = [f"K{i:04d}" for i in range(2000)]
+    b = ops.create_batch(
+        path,
+        kind="cases",
+        settings={},
+        seed=1,
+        frame_sizes={"": 2000},
+        allocation={"": 2000},
+        members=[{"case_id": k, "household_id": f"H{k}"} for k in keys],
+        created_by="t",
+    )
+    go, done = tmp_path / "go", tmp_path / "done"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _LOOP_WORKER, str(path), b.batch_id, str(go), str(done)]
+            + keys[j * 400 : (j + 1) * 400],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for j in range(2)
+    ]
+    stop = threading.Event()
+    saved: list[list[tuple[str, float]]] = [[] for _ in range(3)]
+    errors: list[BaseException] = []
+
+    def writer(j: int) -> None:
+        try:
+            for k in keys[800 + j * 400 : 800 + (j + 1) * 400]:
+                if stop.is_set() and len(saved[j]) >= 5:
+                    break
+                ops.record_outcome(path, b.batch_id, k, "基本满意", caller="thread")
+                saved[j].append((k, time.time()))
+                time.sleep(0.01)
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(j,)) for j in range(3)]
+    for t in threads:
+        t.start()
+    go.touch()
+    time.sleep(0.3)
+    t0 = time.time()
+    build.build(small_exports, folder, demo=True)
+    t1 = time.time()
+    stop.set()
+    done.touch()
+    for t in threads:
+        t.join()
+    proc_saved = []
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0
+        proc_saved += out.split()
+    assert not errors
+    during = [k for s in saved for k, at in s if t0 <= at <= t1]
+    assert during, "no outcome was saved while the build ran"
+    expected = sorted(proc_saved + [k for s in saved for k, _ in s])
+    got = ops.attempts(path, b.batch_id)
+    assert sorted(got.get_column("member_key").to_list()) == expected
+    assert len(expected) == len(set(expected))
+    # the rebuild made a new build current and left the store alone
+    assert wdb.current_build(folder) != first
+    assert path.exists() and ops.get_batch(path, b.batch_id) is not None

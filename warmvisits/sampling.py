@@ -25,6 +25,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
+from typing import Any
 
 import polars as pl
 
@@ -456,3 +457,164 @@ def count_outcomes(outcomes: Sequence[str | None]) -> OutcomeCounts:
             elif o == DISSATISFIED:
                 c.dissatisfied += 1
     return c
+
+
+# --------------------------------------------------------------------------- tables for pages
+
+RESULT_SCHEMA: dict[str, Any] = {
+    "calls": pl.Int64,
+    "answered": pl.Int64,
+    "satisfied": pl.Int64,
+    "dissatisfied": pl.Int64,
+    "answer_rate": pl.Float64,
+    "rate": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+}
+
+
+def summarise_outcomes(df: pl.DataFrame, by: str | None = None) -> pl.DataFrame:
+    """Counts, answer rate and satisfaction with its Wilson interval, overall or per ``by``.
+
+    ``df`` has an ``outcome`` column (null rows: not finished calling, left out). One row per
+    group (sorted), or one row when ``by`` is None.
+    """
+    done = df.filter(pl.col("outcome").is_not_null())
+    groups: list[tuple[Any, list[str]]]
+    if by is None:
+        groups = [(None, done.get_column("outcome").to_list())]
+    else:
+        keys = sorted(set(df.get_column(by).to_list()), key=lambda v: (v is None, str(v)))
+        groups = [
+            (k, done.filter(pl.col(by).eq_missing(k)).get_column("outcome").to_list()) for k in keys
+        ]
+    rows = []
+    for k, outcomes in groups:
+        c = count_outcomes(outcomes)
+        e = c.estimate()
+        row = {
+            "calls": c.calls,
+            "answered": c.answered,
+            "satisfied": c.satisfied,
+            "dissatisfied": c.dissatisfied,
+            "answer_rate": c.answer_rate,
+            "rate": e.rate,
+            "ci_low": e.low,
+            "ci_high": e.high,
+        }
+        if by is not None:
+            row = {by: k, **row}
+        rows.append(row)
+    schema = dict(RESULT_SCHEMA)
+    if by is not None:
+        schema = {by: df.schema[by], **schema}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def weighted_overall(
+    per_stratum: pl.DataFrame, frame_sizes: Mapping[str, int], by: str
+) -> Estimate:
+    """The stratum-weighted satisfaction of a stratified batch (weights: frame sizes)."""
+    strata = [
+        Stratum(str(r[by]), int(frame_sizes.get(str(r[by]), 0)), r["answered"], r["satisfied"])
+        for r in per_stratum.iter_rows(named=True)
+    ]
+    return stratified_estimate(strata)
+
+
+def lqas_table(
+    per_place: pl.DataFrame,
+    by: str,
+    *,
+    p0: float = 0.98,
+    p1: float = 0.90,
+    alpha: float = 0.10,
+    beta: float = 0.10,
+) -> pl.DataFrame:
+    """LQAS verdict per place from ``summarise_outcomes(…, by)`` rows: the rule used (n, d), its
+    actual risks, and pass / fail / too_few (fewer answered calls than the plan's n)."""
+    plan = lqas_plan(p0, p1, alpha, beta)
+    rows = []
+    for r in per_place.iter_rows(named=True):
+        d = lqas_decide(
+            str(r[by]),
+            r["answered"],
+            r["dissatisfied"],
+            p0=p0,
+            p1=p1,
+            alpha=alpha,
+            beta=beta,
+            min_n=plan.n,
+        )
+        rows.append(
+            {
+                by: r[by],
+                "answered": r["answered"],
+                "dissatisfied": r["dissatisfied"],
+                "rule_n": d.rule.n if d.rule else None,
+                "rule_d": d.rule.d if d.rule else None,
+                "alpha": d.rule.alpha if d.rule else None,
+                "beta": d.rule.beta if d.rule else None,
+                "verdict": d.verdict,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            by: per_place.schema[by],
+            "answered": pl.Int64,
+            "dissatisfied": pl.Int64,
+            "rule_n": pl.Int64,
+            "rule_d": pl.Int64,
+            "alpha": pl.Float64,
+            "beta": pl.Float64,
+            "verdict": pl.String,
+        },
+    )
+
+
+def backcheck_by_leader(members: pl.DataFrame) -> pl.DataFrame:
+    """Back-check results per grid leader: households reached who answered the visit question,
+    those who say they were not visited as recorded (no visit, or another method than the one
+    recorded), the share with its Wilson interval.
+
+    ``members`` is :func:`warmvisits.ops.members` of a back-check batch.
+    """
+    checked = members.filter(pl.col("visit_happened").is_not_null())
+    not_as = checked.with_columns(
+        (
+            pl.col("visit_happened").not_()
+            | (
+                pl.col("visit_how").is_not_null()
+                & (pl.col("visit_how") != pl.col("recorded_method"))
+            )
+        ).alias("not_as_recorded")
+    )
+    agg = (
+        not_as.group_by("leader_name", "grid_code")
+        .agg(pl.len().alias("checked"), pl.col("not_as_recorded").sum().alias("not_as_recorded"))
+        .sort("grid_code", "leader_name")
+    )
+    rows = []
+    for r in agg.iter_rows(named=True):
+        ci = wilson(int(r["not_as_recorded"]), int(r["checked"]))
+        rows.append(
+            {
+                **r,
+                "share": r["not_as_recorded"] / r["checked"],
+                "ci_low": ci[0] if ci else None,
+                "ci_high": ci[1] if ci else None,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "leader_name": pl.String,
+            "grid_code": pl.String,
+            "checked": pl.UInt32,
+            "not_as_recorded": pl.UInt32,
+            "share": pl.Float64,
+            "ci_low": pl.Float64,
+            "ci_high": pl.Float64,
+        },
+    ).cast({"checked": pl.Int64, "not_as_recorded": pl.Int64})
