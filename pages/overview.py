@@ -1,9 +1,210 @@
-"""Leaders' overview (领导总览): how is the programme doing this quarter, and which townships lag?"""
+"""Leaders' overview (领导总览): how is the programme doing this quarter in this scope, how did it
+move since last quarter and last year, and which places lag?
 
+Reads: ``warmvisits.metrics.compute_kpis`` through ``ui.kpis`` (the same figures as
+``warmvisits kpis``) for the quarter, the previous quarter and the same quarter last year;
+``overview_league`` (one row per child place); ``overview_trend`` (one row per round).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 import ui
+from ui import settings
+from ui.league import lagging
+from warmvisits.quarters import previous_quarter, year_earlier
 
-if ui.page_header("common.page.overview"):
-    f = ui.filters()
-    st.write(f.quarter)
+# key, kind, which direction is good ("up", "down" or "" for neutral)
+HEADLINE: list[tuple[str, str, str]] = [
+    ("coverage", "pct", "up"),
+    ("visited_households", "int", "up"),
+    ("cases_received", "int", ""),
+    ("cases_resolved", "int", "up"),
+    ("resolution_rate", "pct", "up"),
+    ("on_time_rate", "pct", "up"),
+    ("open_cases", "int", "down"),
+    ("overdue_cases", "int", "down"),
+    ("satisfaction_rate", "pct", "up"),
+    ("petitions", "int", "down"),
+]
+LEAGUE_COLUMNS = [
+    ("coverage", "pct"),
+    ("cases_received", "int"),
+    ("resolution_rate", "pct"),
+    ("on_time_rate", "pct"),
+    ("overdue_cases", "int"),
+    ("satisfaction_rate", "pct"),
+    ("petitions_yoy", "signed_pct"),
+]
+FORMATS = {"pct": ui.fmt_pct, "int": ui.fmt_int, "signed_pct": ui.fmt_signed_pct}
+LAG_STYLE = "background-color: #fde2e1; color: #a61b1b; font-weight: 600"
+
+
+def kpis_or_none(quarter: str, scope: str) -> dict[str, Any] | None:
+    """The kpis of another quarter for comparison; None when that quarter has no data."""
+    if quarter not in ui.quarters():
+        return None
+    try:
+        return ui.kpis(quarter, scope)
+    except Exception:  # noqa: BLE001 - no comparison rather than no page
+        return None
+
+
+def help_text(key: str) -> str:
+    from warmvisits import i18n
+
+    lang = ui.lang()
+    return (
+        i18n.t(f"metrics.{key}.help", lang)
+        if i18n.has(f"metrics.{key}.help", lang)
+        else (ui.t(f"overview.help.{key}"))
+    )
+
+
+def change(key: str, kind: str, now: dict[str, Any], then: dict[str, Any] | None) -> str | None:
+    if then is None or now.get(key) is None or then.get(key) is None:
+        return None
+    diff = now[key] - then[key]
+    return ui.fmt_pct_points(diff) if kind == "pct" else ui.fmt_signed_int(diff)
+
+
+def draw_headline(f: ui.Filters, now: dict[str, Any]) -> None:
+    prev_q = kpis_or_none(previous_quarter(f.quarter), f.scope)
+    prev_y = kpis_or_none(year_earlier(f.quarter), f.scope)
+    st.subheader(ui.t("overview.headline"))
+    for row in (HEADLINE[:5], HEADLINE[5:]):
+        cols = st.columns(len(row))
+        for col, (key, kind, good) in zip(cols, row, strict=True):
+            with col:
+                value = FORMATS[kind](now.get(key))
+                qoq = change(key, kind, now, prev_q)
+                st.metric(
+                    ui.t(f"overview.kpi.{key}"),
+                    value,
+                    delta=qoq,
+                    delta_color={"up": "normal", "down": "inverse"}.get(good, "off"),
+                    delta_description=ui.t("common.vs_prev_quarter") if qoq else None,
+                    help=help_text(key),
+                    border=True,
+                )
+                if key == "petitions":
+                    yoy = now.get("petitions_yoy")
+                    yoy_text = ui.fmt_signed_pct(yoy, 2) if yoy is not None else None
+                else:
+                    yoy_text = change(key, kind, now, prev_y)
+                st.caption(ui.t("overview.yoy_line", delta=yoy_text or ui.t("overview.no_prev")))
+                if key == "satisfaction_rate" and now.get("satisfaction_ci_low") is not None:
+                    st.caption(
+                        ui.t(
+                            "overview.ci_line",
+                            low=ui.fmt_pct(now["satisfaction_ci_low"]),
+                            high=ui.fmt_pct(now["satisfaction_ci_high"]),
+                            n=ui.fmt_int(now.get("callbacks_answered")),
+                        )
+                    )
+    if len(f.scope) > 9:
+        st.caption(ui.t("overview.petitions_township_only"))
+
+
+def draw_league(f: ui.Filters, now: dict[str, Any]) -> None:
+    if len(f.scope) >= 15:
+        return
+    child = {0: "township", 9: "village", 12: "grid"}[len(f.scope)]
+    st.subheader(ui.t(f"overview.league_title_{child}"))
+    df = ui.query("overview_league", quarter=f.quarter, scope=f.scope, as_of=f.as_of)
+    if df.height == 0:
+        st.info(ui.t("common.no_rows"))
+        return
+    cols = [c for c, _ in LEAGUE_COLUMNS if c != "petitions_yoy" or child == "township"]
+    df = lagging(df, now, settings.COVERAGE_TARGET)
+    st.caption(ui.t("overview.league_help", target=ui.fmt_pct(settings.COVERAGE_TARGET)))
+
+    labels = {c: ui.t(f"overview.kpi.{c}") for c in cols}
+    table = df.select(["name", *cols, "n_lagging"]).to_pandas()
+    lag = df.select([f"lag_{c}" if f"lag_{c}" in df.columns else c for c in cols]).to_pandas()
+    lag.columns = cols
+
+    def style(frame: pd.DataFrame) -> pd.DataFrame:
+        out = pd.DataFrame("", index=frame.index, columns=frame.columns)
+        for c in cols:
+            if lag[c].dtype == bool:
+                out.loc[lag[c].to_numpy(), c] = LAG_STYLE
+        return out
+
+    kinds = dict(LEAGUE_COLUMNS)
+    styled = (
+        table.style.apply(style, axis=None)
+        .format({c: FORMATS[kinds[c]] for c in cols})
+        .format({"n_lagging": lambda n: "⚠ " * min(int(n), 3) if n else ""})
+        .relabel_index(
+            [ui.t("overview.name"), *[labels[c] for c in cols], ui.t("overview.lagging")],
+            axis=1,
+        )
+    )
+    event = st.dataframe(
+        styled,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"ov_league_{f.quarter}_{f.scope}",
+        width="stretch",
+    )
+    rows = event.selection.rows if event is not None else []
+    st.caption(ui.t("common.drill_hint"))
+    if rows:
+        ui.set_scope(df["code"][rows[0]])
+
+
+def draw_trend(f: ui.Filters) -> None:
+    df = ui.query("overview_trend", scope=f.scope)
+    if df.height == 0:
+        return
+    st.subheader(ui.t("overview.trend_title"))
+    x = [ui.quarter_label(q) for q in df["quarter"].to_list()]
+    left, right = st.columns(2)
+    rates = go.Figure()
+    for key in ("coverage", "resolution_rate", "on_time_rate", "satisfaction_rate"):
+        rates.add_trace(
+            go.Scatter(
+                x=x, y=df[key].to_list(), mode="lines+markers", name=ui.t(f"overview.kpi.{key}")
+            )
+        )
+    rates.update_layout(
+        title=ui.t("overview.trend_rates"),
+        yaxis_tickformat=".0%",
+        height=360,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    counts = go.Figure()
+    for key in ("cases_received", "cases_resolved", "petitions"):
+        if df[key].null_count() == df.height:
+            continue
+        counts.add_trace(go.Bar(x=x, y=df[key].to_list(), name=ui.t(f"overview.kpi.{key}")))
+    counts.update_layout(
+        title=ui.t("overview.trend_counts"),
+        barmode="group",
+        height=360,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    config = {"displayModeBar": False}
+    left.plotly_chart(rates, config=config, key="ov_trend_rates")
+    right.plotly_chart(counts, config=config, key="ov_trend_counts")
+
+
+if ui.page_header("overview.title"):
+    filters = ui.filters()
+    try:
+        current = ui.kpis(filters.quarter, filters.scope)
+    except Exception as exc:  # noqa: BLE001 - a friendly message instead of a stack trace
+        st.warning(ui.t("overview.kpis_failed", error=exc))
+    else:
+        draw_headline(filters, current)
+        draw_league(filters, current)
+        draw_trend(filters)

@@ -1,27 +1,10 @@
--- Which quarters have data? One row per quarter that has visits (a round) or received cases,
--- newest first, with the number of visits and cases. No parameters.
-with rounds as (
-    select round as quarter, count(*) as n_visits
-    from visits
-    group by round
-),
-
-case_quarters as (
-    select
-        strftime(received_at, '%Y') || 'Q' || cast(quarter(received_at) as varchar) as quarter,
-        count(*) as n_cases
-    from cases
-    group by 1
-),
-
-final as (
-    select
-        coalesce(r.quarter, c.quarter) as quarter,
-        coalesce(r.n_visits, 0) as n_visits,
-        coalesce(c.n_cases, 0) as n_cases
-    from rounds as r
-    full outer join case_quarters as c on r.quarter = c.quarter
-)
-
-select * from final
+-- Which quarters have data to show? One row per quarter that has a visit round or received
+-- cases (petition-only quarters such as the year before the programme are left out), newest
+-- first, with its counts. Reads mart_quarters. No parameters.
+select
+    quarter,
+    n_visits,
+    n_cases_received as n_cases
+from mart_quarters
+where n_visits > 0 or n_cases_received > 0
 order by quarter desc

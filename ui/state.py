@@ -173,7 +173,7 @@ def as_of(quarter: str) -> str | None:
     if not QUARTER_RE.match(quarter or ""):
         return None
     try:
-        df = data.run_raw("overview_as_of", quarter=quarter)
+        df = data.run_raw("kpi_as_of", quarter=quarter)
     except FileNotFoundError:
         return None
     value = df["as_of"][0]
