@@ -45,6 +45,7 @@ ROLE_KEY = "wv_role"
 DEMO_SCOPE_KEY = "wv_demo_scope"
 SESSION_KEY = "wv_session"
 NOTICE_KEY = "wv_auth_notice"
+ERROR_KEY = "wv_auth_error"
 DEFAULT_ROLE = "analyst"
 NO_ROLE = ""  # nobody signed in: no page, every personal value hidden
 
@@ -229,33 +230,40 @@ def record(event: str, what: str, **detail: Any) -> None:
 # ---------------------------------------------------------------------------- drawing
 
 
+def _do_sign_in() -> None:
+    """The sign-in button's callback (callbacks run before the script, so a rerun of the
+    script cannot lose the click)."""
+    users, error = _load_users()
+    if error:
+        return
+    name = str(st.session_state.get("wv_signin_user") or "")
+    password = str(st.session_state.get("wv_signin_password") or "")
+    st.session_state["wv_signin_password"] = ""
+    result = wauth.authenticate(users, name, password, store=audit_store(), client=_client())
+    if result.ok and result.user is not None:
+        st.session_state[SESSION_KEY] = wauth.start_session(result.user, "password")
+        st.session_state.pop(ERROR_KEY, None)
+        st.session_state.pop(NOTICE_KEY, None)
+    elif result.reason == "locked" and result.locked_until:
+        until = datetime.fromtimestamp(result.locked_until).strftime("%H:%M")
+        st.session_state[ERROR_KEY] = ("auth.locked", {"until": until})
+    else:
+        st.session_state[ERROR_KEY] = ("auth.bad_credentials", {})
+
+
 def _sign_in_form(users: dict[str, wauth.User], error: str | None) -> None:
     if error:
         st.error(_t("auth.users_file_refused", error=error))
         return
     if not users:
         st.warning(_t("auth.no_users", path=str(users_file())))
+    failed = st.session_state.pop(ERROR_KEY, None)
+    if failed:
+        st.error(_t(failed[0], **failed[1]))
     with st.form("wv_signin", clear_on_submit=False):
-        name = st.text_input(_t("auth.username"), key="wv_signin_user", max_chars=64)
-        password = st.text_input(
-            _t("auth.password"), type="password", key="wv_signin_password", max_chars=256
-        )
-        submitted = st.form_submit_button(_t("auth.sign_in"), type="primary")
-    open("/tmp/wv9/dbg", "a").write(f"submitted={submitted!r} name={name!r}\n")
-    if not submitted:
-        return
-    result = wauth.authenticate(
-        users, name or "", password or "", store=audit_store(), client=_client()
-    )
-    if result.ok and result.user is not None:
-        st.session_state[SESSION_KEY] = wauth.start_session(result.user, "password")
-        st.session_state.pop(NOTICE_KEY, None)
-        st.rerun()
-    if result.reason == "locked" and result.locked_until:
-        until = datetime.fromtimestamp(result.locked_until).strftime("%H:%M")
-        st.error(_t("auth.locked", until=until))
-    else:
-        st.error(_t("auth.bad_credentials"))
+        st.text_input(_t("auth.username"), key="wv_signin_user", max_chars=64)
+        st.text_input(_t("auth.password"), type="password", key="wv_signin_password", max_chars=256)
+        st.form_submit_button(_t("auth.sign_in"), type="primary", on_click=_do_sign_in)
 
 
 def _sign_out() -> None:
@@ -346,6 +354,15 @@ def _demo_switchers(lang: str) -> None:
     )
 
 
+def _scope_name(scope: str) -> str:
+    from .state import scope_path
+
+    try:
+        return scope_path(scope)
+    except Exception:  # noqa: BLE001 - names are a nicety
+        return scope
+
+
 def draw_sidebar(lang: str, is_demo: bool) -> User:
     """Resolve the session's user and draw the sign-in/sign-out controls.
 
@@ -358,7 +375,7 @@ def draw_sidebar(lang: str, is_demo: bool) -> User:
     if s is not None:
         st.sidebar.caption(
             _t("auth.signed_in_as", name=s.username, role=_role_label(s.role))
-            + (" · " + _t("auth.scope_line", scope=s.scope) if s.scope else "")
+            + (" · " + _t("auth.scope_line", scope=_scope_name(s.scope)) if s.scope else "")
         )
         if s.via == "password":
             st.sidebar.button(_t("auth.sign_out"), key="wv_sign_out", on_click=_sign_out)
