@@ -112,8 +112,11 @@ def build(
     demo: bool = False,
     progress: Progress | None = None,
     keep: int = 5,
+    sql_dir: Path = BUILD_SQL_DIR,
 ) -> BuildReport:
-    """Build a new database from ``exports_dir`` and make it current at ``db``."""
+    """Build a new database from ``exports_dir`` and make it current at ``db``.
+
+    ``sql_dir`` is the folder of build SQL (``queries/build``); tests point it elsewhere."""
     t0 = time.perf_counter()
     say = progress or (lambda _msg: None)
     exports = Path(exports_dir)
@@ -140,7 +143,7 @@ def build(
                 + "; ".join(f"{r.path}: {r.error}" for r in reads[:10])
             )
         _load_enums(con)
-        scripts = sorted(BUILD_SQL_DIR.glob("*.sql"))
+        scripts = sorted(Path(sql_dir).glob("*.sql"))
         for script in [s for s in scripts if s.name < _BEFORE_ANSWERS]:
             _run_script(con, script, say)
         _check_answers(con, reads, say)
