@@ -125,4 +125,4 @@ final as (
 )
 
 select * from final
-order by petitions_yoy desc nulls last, petitions_change desc, township_code
+order by is_rise desc, petitions_yoy desc nulls first, petitions_change desc, township_code
