@@ -21,6 +21,7 @@ from . import auth, data, masking, state
 from .auth import User, user
 from .data import connection, current_build, kpis
 from .fmt import (
+    csv_bytes,
     fmt_days,
     fmt_int,
     fmt_pct,
@@ -65,6 +66,7 @@ __all__ = [
     "state",
     "build_info",
     "connection",
+    "csv_bytes",
     "current_build",
     "enum_label",
     "ensure_router",

@@ -63,3 +63,10 @@ def fmt_ts(x: datetime | date | str | None) -> str:
         return x.isoformat()
     s = str(x)
     return s[:16] if len(s) >= 16 and s[10] in " T" else s
+
+
+def csv_bytes(df: object, headers: dict[str, str] | None = None) -> bytes:
+    """A download-safe CSV (UTF-8 with BOM for Excel; no cell Excel would run as a formula)."""
+    from warmvisits import safe_export
+
+    return safe_export.to_csv(df, headers=headers)  # type: ignore[arg-type]
