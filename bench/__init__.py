@@ -1,0 +1,1 @@
+"""Benchmarks at district scale (``make bench``); see bench/__main__.py."""

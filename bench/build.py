@@ -1,0 +1,84 @@
+"""Build benchmark (issue 2): the whole build of the demo export set, in a child process so its
+peak memory is its own, beside DuckDB's own time to load the same visit rows from one
+uncompressed UTF-8 CSV into a database file. Targets: build < 30 s, peak < 4 GB, build time no
+more than 3x DuckDB's raw load."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from warmvisits.ingest import read_file
+
+
+def _visit_rows_to_csv(exports: Path, out: Path) -> int:
+    """Every visit row of the export set, as one UTF-8 CSV with a plain header."""
+    frames = []
+    for p in sorted(exports.rglob("*.csv")):
+        for t in read_file(p, exports):
+            if t.kind == "visits" and t.frame is not None:
+                frames.append(t.frame.drop(["_file", "_sheet", "_row"]))
+    frame = pl.concat(frames, how="diagonal_relaxed")
+    frame.write_csv(out)
+    return frame.height
+
+
+def run(ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    exports = Path(ctx["exports"])
+    db = Path(ctx["db"])
+    code = (
+        "import json, resource, sys, time\n"
+        "from warmvisits.build import build\n"
+        "t = time.perf_counter()\n"
+        "r = build(sys.argv[1], sys.argv[2], demo=True)\n"
+        "print(json.dumps({'seconds': time.perf_counter() - t, 'tables': r.tables,"
+        " 'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(exports), str(db)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    rows_in = sum(t["rows"] + t["rejected"] for t in res["tables"].values())
+    visits = res["tables"]["visits"]["rows"] + res["tables"]["visits"]["rejected"]
+
+    with tempfile.TemporaryDirectory(dir=ctx["workdir"]) as tmp:
+        csv_path = Path(tmp) / "visits_utf8.csv"
+        n = _visit_rows_to_csv(exports, csv_path)
+        target = Path(tmp) / "raw.duckdb"
+        t = time.perf_counter()
+        con = duckdb.connect(str(target))
+        con.execute(
+            "create table visits as select * from read_csv($p, all_varchar = true, header = true)",
+            {"p": str(csv_path)},
+        )
+        con.close()
+        raw_seconds = time.perf_counter() - t
+    ratio = res["seconds"] / raw_seconds
+    peak_gb = res["peak_mb"] / 1024
+    return [
+        {"benchmark": "build: whole export set", "value": res["seconds"], "unit": "s",
+         "target": "< 30 s", "ok": res["seconds"] < 30},
+        {"benchmark": "build: peak memory", "value": peak_gb, "unit": "GB",
+         "target": "< 4 GB", "ok": peak_gb < 4},
+        {"benchmark": "build: rows read per second", "value": rows_in / res["seconds"],
+         "unit": "rows/s", "target": "", "ok": None},
+        {"benchmark": f"build: visit rows ({visits:,})", "value": float(visits), "unit": "rows",
+         "target": "≈ 4.3 M", "ok": None},
+        {"benchmark": f"duckdb read_csv of the same {n:,} visit rows into a file",
+         "value": raw_seconds, "unit": "s", "target": "", "ok": None},
+        {"benchmark": "build time / duckdb raw load", "value": ratio, "unit": "x",
+         "target": "<= 3x", "ok": ratio <= 3},
+    ]  # fmt: skip
