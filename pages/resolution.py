@@ -1,0 +1,316 @@
+"""办结时效 — how long do the quarter's cases take to resolve, and is "resolved" really solved?
+
+Per category, level reached, handling unit, township or complexity: cases received and resolved,
+on-time rate against the 7/30-day limits, the share of resolved cases with a dissatisfied callback
+(已办结未解决), median and p90 days of resolved cases beside the Kaplan–Meier median and p90 with
+open cases censored, KM curves with their confidence band, and the same across quarters.
+
+Queries: resolution_by, resolution_cases, resolution_quarters (and kpi_as_of through
+ui.state.as_of for other quarters). Kaplan–Meier: warmvisits.survival on resolution_cases.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+import ui
+from warmvisits.safe_export import to_csv, to_xlsx
+from warmvisits.survival import KMCurve, curve_frame, kaplan_meier, km_by_group, km_quantile
+
+DIMS = {
+    "all": "resolution.all",
+    "category": "resolution.by_category",
+    "level": "resolution.by_level",
+    "unit": "resolution.by_unit",
+    "township": "resolution.by_township",
+    "complexity": "resolution.by_complexity",
+}
+CASE_COLUMN = {
+    "category": "category",
+    "level": "level_reached",
+    "unit": "handling_unit",
+    "township": "township_name",
+    "complexity": "complexity",
+}
+PALETTE = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037", "#ad1457"]
+
+
+def km_value(x: float | None) -> str:
+    return ui.t("resolution.never") if x is None else ui.fmt_days(x)
+
+
+def curve_traces(fig: go.Figure, curve: KMCurve, name: str, colour: str) -> None:
+    """A KM step curve with its confidence band as a shaded area."""
+    f = curve_frame(curve)
+    # extend the last step to the longest follow-up so the curve does not stop at the last event
+    days = f["days"].to_list()
+    still, lo, hi = f["still_open"].to_list(), f["lower"].to_list(), f["upper"].to_list()
+    group = name
+    fig.add_scatter(
+        x=days,
+        y=hi,
+        mode="lines",
+        line={"width": 0, "shape": "hv"},
+        showlegend=False,
+        hoverinfo="skip",
+        legendgroup=group,
+    )
+    fig.add_scatter(
+        x=days,
+        y=lo,
+        mode="lines",
+        line={"width": 0, "shape": "hv"},
+        fill="tonexty",
+        fillcolor=_rgba(colour, 0.18),
+        showlegend=False,
+        hoverinfo="skip",
+        legendgroup=group,
+    )
+    fig.add_scatter(
+        x=days,
+        y=still,
+        mode="lines",
+        line={"color": colour, "shape": "hv", "width": 2},
+        name=name,
+        legendgroup=group,
+    )
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def km_figure(curves: list[tuple[str, KMCurve]]) -> go.Figure:
+    fig = go.Figure()
+    for i, (name, curve) in enumerate(curves):
+        curve_traces(fig, curve, name, PALETTE[i % len(PALETTE)])
+    for limit, key in ((7, "resolution.limit_7"), (30, "resolution.limit_30")):
+        fig.add_vline(x=limit, line_dash="dash", line_color="#757575", annotation_text=ui.t(key))
+    fig.update_layout(
+        height=380,
+        margin={"l": 10, "r": 10, "t": 20, "b": 10},
+        xaxis_title=ui.t("resolution.days_axis"),
+        yaxis_title=ui.t("resolution.still_open_axis"),
+        yaxis={"range": [0, 1.02], "tickformat": ".0%"},
+    )
+    return fig
+
+
+def headline(row: dict[str, object], cases: pl.DataFrame) -> None:
+    curve = kaplan_meier(cases["days"].to_numpy(), cases["is_resolved"].to_numpy())
+    km_med = km_quantile(curve, 0.5) if curve.n_events else None
+    km_p90 = km_quantile(curve, 0.9) if curve.n_events else None
+    a = st.columns(4)
+    a[0].metric(ui.t("resolution.received"), ui.fmt_int(row.get("n_received")))  # type: ignore[arg-type]
+    a[1].metric(ui.t("resolution.resolved"), ui.fmt_int(row.get("n_resolved")))  # type: ignore[arg-type]
+    a[2].metric(
+        ui.t("resolution.on_time_rate"),
+        ui.fmt_pct(row.get("on_time_rate")),  # type: ignore[arg-type]
+        help=ui.t("resolution.on_time_help"),
+    )
+    a[3].metric(
+        ui.t("resolution.closed_not_solved_share"),
+        ui.fmt_pct(row.get("closed_not_solved_share")),  # type: ignore[arg-type]
+        help=ui.t("resolution.closed_not_solved_help"),
+    )
+    b = st.columns(4)
+    b[0].metric(
+        ui.t("resolution.median_resolved"),
+        ui.fmt_days(row.get("median_days")),  # type: ignore[arg-type]
+        help=ui.t("resolution.median_resolved_help"),
+    )
+    b[1].metric(
+        ui.t("resolution.km_median"), km_value(km_med), help=ui.t("resolution.km_median_help")
+    )
+    b[2].metric(ui.t("resolution.p90_resolved"), ui.fmt_days(row.get("p90_days")))  # type: ignore[arg-type]
+    b[3].metric(ui.t("resolution.km_p90"), km_value(km_p90))
+    st.info(
+        ui.t(
+            "resolution.median_warning",
+            plain=ui.fmt_days(row.get("median_days")),  # type: ignore[arg-type]
+            km=km_value(km_med),
+            n_open=ui.fmt_int(row.get("n_open")),  # type: ignore[arg-type]
+        )
+    )
+
+
+def group_section(quarter: str, as_of: str, scope: str, cases: pl.DataFrame) -> None:
+    dim = st.segmented_control(
+        ui.t("resolution.by"),
+        [d for d in DIMS if d != "all"],
+        default="category",
+        format_func=lambda d: ui.t(DIMS[d]),
+        key="resolution_dim",
+    )
+    dim = dim or "category"
+    by = ui.query("resolution_by", quarter=quarter, scope=scope, as_of=as_of, dim=dim)
+    curves = km_by_group(
+        cases.with_columns(pl.col(CASE_COLUMN[dim]).fill_null("")), group=CASE_COLUMN[dim]
+    )
+    km_med = {k: (km_quantile(c, 0.5) if c.n_events else None) for k, c in curves.items()}
+    km_p90 = {k: (km_quantile(c, 0.9) if c.n_events else None) for k, c in curves.items()}
+    names = [x or "" for x in by["group_name"]]
+    label = (
+        (lambda x: ui.enum_label("level", x))
+        if dim == "level"
+        else (lambda x: ui.enum_label("complexity", x))
+        if dim == "complexity"
+        else (lambda x: x or ui.t("common.dash"))
+    )
+    table = pl.DataFrame(
+        {
+            ui.t("resolution.group"): [label(x) for x in names],
+            ui.t("resolution.n_received"): by["n_received"],
+            ui.t("resolution.n_resolved"): by["n_resolved"],
+            ui.t("resolution.on_time_rate"): [ui.fmt_pct(x) for x in by["on_time_rate"]],
+            ui.t("resolution.closed_not_solved_share"): [
+                ui.fmt_pct(x) for x in by["closed_not_solved_share"]
+            ],
+            ui.t("resolution.median_days"): by["median_days"].round(1),
+            ui.t("resolution.km_median_days"): [km_value(km_med.get(x)) for x in names],
+            ui.t("resolution.p90_days"): by["p90_days"].round(1),
+            ui.t("resolution.km_p90_days"): [km_value(km_p90.get(x)) for x in names],
+            ui.t("resolution.n_open"): by["n_open"],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch", key="resolution_by_table")
+
+    st.subheader(ui.t("resolution.km_title"))
+    st.caption(ui.t("resolution.km_caption"))
+    top = names[:8]
+    shown = st.multiselect(
+        ui.t("resolution.km_groups"),
+        names,
+        default=top[:4],
+        format_func=label,
+        key=f"resolution_km_groups_{dim}",
+    )
+    overall = kaplan_meier(cases["days"].to_numpy(), cases["is_resolved"].to_numpy())
+    chosen = [(ui.t("resolution.all"), overall)]
+    chosen += [(label(g), curves[g]) for g in shown if g in curves]
+    st.plotly_chart(km_figure(chosen), width="stretch", key="resolution_km_chart")
+
+
+def compare_section(quarter: str, scope: str) -> None:
+    st.subheader(ui.t("resolution.compare_title"))
+    st.caption(ui.t("resolution.compare_caption"))
+    qs = ui.query("resolution_quarters", scope=scope)
+    if qs.is_empty():
+        st.caption(ui.t("common.no_rows"))
+        return
+    st.dataframe(
+        pl.DataFrame(
+            {
+                ui.t("resolution.quarter"): [ui.quarter_label(x) for x in qs["quarter"]],
+                ui.t("resolution.n_received"): qs["n_received"],
+                ui.t("resolution.n_resolved"): qs["n_resolved"],
+                ui.t("resolution.on_time_rate"): [ui.fmt_pct(x) for x in qs["on_time_rate"]],
+                ui.t("resolution.closed_not_solved_share"): [
+                    ui.fmt_pct(x) for x in qs["closed_not_solved_share"]
+                ],
+                ui.t("resolution.median_days"): qs["median_days"].round(1),
+                ui.t("resolution.p90_days"): qs["p90_days"].round(1),
+                ui.t("resolution.n_open"): qs["n_open"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        key="resolution_quarters_table",
+    )
+    available = qs["quarter"].to_list()
+    default = [q for q in available if q <= quarter][-2:]
+    chosen = st.multiselect(
+        ui.t("resolution.compare_quarters"),
+        available,
+        default=default,
+        format_func=ui.quarter_label,
+        key="resolution_compare",
+    )
+    as_of_by_q = dict(zip(qs["quarter"], qs["as_of"], strict=True))
+    curves = []
+    for q in chosen:
+        t = as_of_by_q[q].strftime("%Y-%m-%d %H:%M:%S")
+        df = ui.query("resolution_cases", quarter=q, scope=scope, as_of=t)
+        if df.height:
+            curves.append(
+                (
+                    ui.quarter_label(q),
+                    kaplan_meier(df["days"].to_numpy(), df["is_resolved"].to_numpy()),
+                )
+            )
+    if curves:
+        st.plotly_chart(km_figure(curves), width="stretch", key="resolution_compare_chart")
+
+
+def resolved_list(cases: pl.DataFrame) -> None:
+    st.subheader(ui.t("resolution.resolved_list_title"))
+    st.caption(ui.t("resolution.resolved_list_caption"))
+    done = cases.filter(pl.col("is_resolved")).sort(
+        ["closed_not_solved", "days"], descending=[True, True]
+    )
+    if done.is_empty():
+        st.caption(ui.t("common.no_rows"))
+        return
+    table = pl.DataFrame(
+        {
+            ui.t("resolution.case_id"): done["case_id"],
+            ui.t("resolution.mark"): [
+                ui.t("resolution.closed_not_solved") if x else "" for x in done["closed_not_solved"]
+            ],
+            ui.t("resolution.days"): done["days"].round(1),
+            ui.t("resolution.on_time"): done["is_on_time"],
+            ui.t("resolution.callback"): [
+                ui.enum_label("outcome", x) if x else "" for x in done["callback_outcome"]
+            ],
+            ui.t("resolution.category"): done["category"],
+            ui.t("resolution.complexity"): [
+                ui.enum_label("complexity", x) for x in done["complexity"]
+            ],
+            ui.t("resolution.level_reached"): [
+                ui.enum_label("level", x) for x in done["level_reached"]
+            ],
+            ui.t("resolution.unit"): done["handling_unit"],
+            ui.t("resolution.township"): done["township_name"],
+            ui.t("resolution.received_at"): done["received_at"],
+            ui.t("resolution.resolved_at"): done["resolved_at"],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch", height=360, key="resolution_list")
+    a, b, _ = st.columns([1, 1, 4])
+    a.download_button(
+        ui.t("resolution.download_csv"),
+        data=to_csv(table),
+        file_name="resolved.csv",
+        mime="text/csv",
+        key="resolution_list_csv",
+    )
+    b.download_button(
+        ui.t("resolution.download_xlsx"),
+        data=to_xlsx(table, sheet="resolved"),
+        file_name="resolved.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="resolution_list_xlsx",
+    )
+
+
+def main() -> None:
+    if not ui.page_header("common.page.resolution"):
+        return
+    f = ui.filters()
+    as_of = f.as_of or ""
+    st.caption(ui.t("resolution.intro", as_of=ui.fmt_ts(as_of)))
+    overall = ui.query("resolution_by", quarter=f.quarter, scope=f.scope, as_of=as_of, dim="all")
+    cases = ui.query("resolution_cases", quarter=f.quarter, scope=f.scope, as_of=as_of)
+    if overall.is_empty() or cases.is_empty():
+        st.info(ui.t("common.no_rows"))
+        return
+    headline(overall.row(0, named=True), cases)
+    group_section(f.quarter, as_of, f.scope, cases)
+    compare_section(f.quarter, f.scope)
+    resolved_list(cases)
+
+
+main()
