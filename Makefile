@@ -22,7 +22,7 @@ run: setup
 	@if [ ! -e data/warmvisits.duckdb ]; then \
 		echo "First run: generating the demo district and building its database…"; \
 		$(VENV)/bin/warmvisits demo --out data/demo-exports --scale $(SCALE) && \
-		$(VENV)/bin/warmvisits build --exports data/demo-exports --db data; \
+		$(VENV)/bin/warmvisits build --exports data/demo-exports --db data --demo; \
 	fi
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false

@@ -234,3 +234,28 @@ def test_scope_codes_nest(tmp_path: Path) -> None:
     con = built(ex, tmp_path)
     assert rows(con, "select count(*) from households where starts_with(grid_code, $s)"
                 .replace("$s", f"'{T1}'")) == [(2,)]  # fmt: skip
+
+
+def test_old_xls_workbooks_are_read(tmp_path: Path) -> None:
+    import xlwt
+
+    ex = tmp_path / "ex"
+    ex.mkdir()
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("网格台账")
+    ws.write(0, 0, "谯城区网格台账")
+    for i, h in enumerate(GRID_HEADER):
+        ws.write(2, i, h)
+    for r, row in enumerate(GRID_ROWS, start=3):
+        for i, v in enumerate(row):
+            ws.write(r, i, int(v) if v.isdigit() and i != 9 else v)  # codes as numbers
+    ws.write(6, 0, "合计")  # a footer row: rejected, and named by its Excel row (7)
+    wb.save(str(ex / "网格台账.xls"))
+    report = wbuild.build(ex, tmp_path / "db")
+    con = duckdb.connect(report.db, read_only=True)
+    assert rows(con, "select grid_code, leader_name from grids order by 1") == [
+        (r[6], r[8]) for r in GRID_ROWS
+    ]
+    assert rows(con, "select sheet, row_number, rule from rejects") == [
+        ("网格台账", 7, "missing_required")
+    ]
