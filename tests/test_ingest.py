@@ -259,3 +259,14 @@ def test_old_xls_workbooks_are_read(tmp_path: Path) -> None:
     assert rows(con, "select sheet, row_number, rule from rejects") == [
         ("网格台账", 7, "missing_required")
     ]
+
+
+def test_tab_separated_and_bracketed_header_notes(tmp_path: Path) -> None:
+    ex = tmp_path / "ex"
+    base_registers(ex)
+    header = ["户编码", "网格编码（必填）", "户主姓名 ", "联系电话(手机)"]
+    text = "\t".join(header) + "\n" + "\t".join([G3 + "-0002", G3, "吴七", "13700000000"]) + "\n"
+    (ex / "more_households.csv").write_bytes(text.encode("gb18030"))
+    con = built(ex, tmp_path)
+    assert rows(con, "select head_name, phone from households where household_id = $h"
+                .replace("$h", f"'{G3}-0002'")) == [("吴七", "13700000000")]  # fmt: skip

@@ -107,10 +107,15 @@ def _read_csv(path: Path, rel: str) -> TableRead:
     else:
         utf8 = text.encode("utf-8")
     head_lines = text.splitlines()[: MAX_TITLE_ROWS + 1]
-    head_rows = list(csv.reader(head_lines))
-    found = _find_header(head_rows)
+    found = None
+    separator = ","
+    for separator in (",", "\t", ";", "|"):  # comma first; others seen in hand-saved exports
+        head_rows = list(csv.reader(head_lines, delimiter=separator))
+        found = _find_header(head_rows)
+        if found is not None:
+            break
     if found is None:
-        return TableRead(rel, None, None, error=_no_header_reason(head_rows))
+        return TableRead(rel, None, None, error=_no_header_reason(list(csv.reader(head_lines))))
     header_index, match = found
     width = max(len(head_rows[header_index]), 1)
     frame = pl.read_csv(
@@ -121,6 +126,7 @@ def _read_csv(path: Path, rel: str) -> TableRead:
         truncate_ragged_lines=True,
         new_columns=[f"c{i}" for i in range(width)],
         quote_char='"',
+        separator=separator,
     )
     # line numbers: header on line header_index+1, first data row on header_index+2
     return _shape(frame, match, rel, None, first_row=header_index + 2)

@@ -262,6 +262,9 @@ def normalise_value(text: str) -> str:
     return re.sub(r"[\s_]+", " ", s)
 
 
+_BRACKETED = re.compile(r"[(\[【].*?[)\]】]$")
+
+
 @dataclass
 class HeaderMatch:
     kind: Kind
@@ -295,7 +298,8 @@ def match_header(cells: list[object]) -> HeaderMatch | None:
         for i, h in enumerate(normalised):
             if not h:
                 continue
-            col = lookup.get(h)
+            # '联系电话(手机)', '经度（WGS84）': a note in brackets after a known name
+            col = lookup.get(h) or lookup.get(_BRACKETED.sub("", h))
             if col is not None and col not in m.mapping.values():
                 m.mapping[i] = col
             elif kind.item_columns and ITEM_CODE.match(h.upper()):
