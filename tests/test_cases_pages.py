@@ -4,6 +4,7 @@ same quarter, scope and as-of moment."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -18,13 +19,19 @@ ROOT = Path(__file__).resolve().parent.parent
 LEVELS = ["村社区", "乡镇街道", "区直部门", "区委区政府", "上级"]
 
 
-def kpis(db: Path, quarter: str, scope: str = "", as_of: str | None = None) -> dict[str, Any]:
+@functools.cache
+def _kpis_json(db: Path, quarter: str, scope: str, as_of: str | None) -> str:
     cmd = [sys.executable, "-m", "warmvisits.cli", "kpis", "--db", os.fspath(db)]
     cmd += ["--quarter", quarter, "--scope", scope]
     if as_of:
         cmd += ["--as-of", as_of]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, timeout=120)
-    return json.loads(out.stdout)
+    return out.stdout
+
+
+def kpis(db: Path, quarter: str, scope: str = "", as_of: str | None = None) -> dict[str, Any]:
+    """`warmvisits kpis` run as a command (once per set of arguments in this module)."""
+    return json.loads(_kpis_json(db, quarter, scope, as_of))
 
 
 def fmt_int(n: int) -> str:
