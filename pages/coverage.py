@@ -17,7 +17,7 @@ import streamlit as st
 
 import ui
 from ui import settings
-from warmvisits import geo
+from warmvisits import geo, i18n
 
 MAP_STYLE = "/app/static/blank_style.json"  # served by Streamlit: no base map is fetched
 SECTIONS = ["map", "mix", "below", "implausible", "leaders", "households"]
@@ -332,7 +332,7 @@ if ui.page_header("coverage.title"):
         ui.t("coverage.section"),
         SECTIONS,
         index=SECTIONS.index(default),
-        format_func=lambda s: ui.t(f"coverage.sec_{s}"),
+        format_func=lambda s, lg=filters.lang: i18n.t(f"coverage.sec_{s}", lg),
         horizontal=True,
         key=f"cov_section_{len(filters.scope)}",
         label_visibility="collapsed",

@@ -57,10 +57,15 @@ def small_exports(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def small_db(small_exports: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small_db(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     from warmvisits import build
     from warmvisits import db as wdb
 
+    # a developer may point the suite at an already built database (never set in CI)
+    prebuilt = os.environ.get("WARMVISITS_TEST_SMALL_DB")
+    if prebuilt:
+        return wdb.pointer_path(prebuilt)
+    small_exports = request.getfixturevalue("small_exports")
     folder = tmp_path_factory.mktemp("small_db")
     build.build(small_exports, folder, demo=True)
     pointer = wdb.pointer_path(folder)
@@ -242,3 +247,22 @@ def error_elements(pg: object) -> list[str]:
                 "[data-testid='stException'], [data-testid='stAlertContentError']"
             )].map(e => e.innerText.slice(0, 300))"""
     )
+
+
+# ------------------------------------------------------------------------------ the kpis command
+
+
+def run_kpis(db: Path | str, quarter: str, scope: str = "") -> dict[str, object]:
+    """``warmvisits kpis`` run as a separate process: the reference the pages are checked against."""
+    import json
+
+    cmd = [sys.executable, "-m", "warmvisits.cli", "kpis", "--db", os.fspath(db)]
+    cmd += ["--quarter", quarter, "--scope", scope]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture
+def kpis_cli() -> Callable[..., dict[str, object]]:
+    return run_kpis

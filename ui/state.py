@@ -52,9 +52,20 @@ def parent_scope(scope: str) -> str:
     return {15: scope[:12], 12: scope[:9]}.get(len(scope), "")
 
 
+_last_lang = i18n.DEFAULT_LANG
+
+
 def lang() -> str:
+    """The session's language. Outside a script run (AppTest calling a widget's format_func
+    between runs) the language of the last run in this process."""
+    global _last_lang
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return _last_lang
     _init()
-    return i18n.normalise_lang(st.session_state.get(L_KEY))
+    _last_lang = i18n.normalise_lang(st.session_state.get(L_KEY))
+    return _last_lang
 
 
 def t(key: str, **fmt: object) -> str:
@@ -66,10 +77,13 @@ def enum_label(domain: str, value: object) -> str:
     return i18n.enum_label(domain, value, lang())
 
 
-def quarter_label(quarter: str) -> str:
+def quarter_label(quarter: str, lang: str | None = None) -> str:
+    """'2023Q1' -> '2023年第1季度' / '2023 Q1'."""
     if not QUARTER_RE.match(quarter or ""):
         return quarter or "—"
-    return t("common.quarter_fmt", year=quarter[:4], q=quarter[-1])
+    return i18n.t(
+        "common.quarter_fmt", lang or globals()["lang"](), year=quarter[:4], q=quarter[-1]
+    )
 
 
 def _param(name: str) -> str | None:
@@ -283,7 +297,11 @@ def draw_chrome() -> Filters:
     if qs:
         ss[W_QUARTER] = f.quarter
         sb.selectbox(
-            t("common.quarter"), qs, key=W_QUARTER, format_func=quarter_label, on_change=_on_quarter
+            t("common.quarter"),
+            qs,
+            key=W_QUARTER,
+            format_func=lambda q, lg=f.lang: quarter_label(q, lg),
+            on_change=_on_quarter,
         )
 
     df = places()
@@ -297,7 +315,9 @@ def draw_chrome() -> Filters:
             t("common.township"),
             town_opts,
             key=W_TOWNSHIP,
-            format_func=lambda c: names.get(c, c) if c else t("common.all_townships"),
+            format_func=lambda c, lg=f.lang: (
+                names.get(c, c) if c else i18n.t("common.all_townships", lg)
+            ),
             on_change=_on_place,
             args=(W_TOWNSHIP, allowed),
         )
@@ -311,7 +331,9 @@ def draw_chrome() -> Filters:
                 t("common.village"),
                 ["", *villages],
                 key=W_VILLAGE,
-                format_func=lambda c: names.get(c, c) if c else t("common.all_villages"),
+                format_func=lambda c, lg=f.lang: (
+                    names.get(c, c) if c else i18n.t("common.all_villages", lg)
+                ),
                 on_change=_on_place,
                 args=(W_VILLAGE, town),
             )
@@ -325,7 +347,9 @@ def draw_chrome() -> Filters:
                 t("common.grid"),
                 ["", *grids],
                 key=W_GRID,
-                format_func=lambda c: names.get(c, c) if c else t("common.all_grids"),
+                format_func=lambda c, lg=f.lang: (
+                    names.get(c, c) if c else i18n.t("common.all_grids", lg)
+                ),
                 on_change=_on_place,
                 args=(W_GRID, village),
             )
