@@ -618,3 +618,75 @@ def backcheck_by_leader(members: pl.DataFrame) -> pl.DataFrame:
             "ci_high": pl.Float64,
         },
     ).cast({"checked": pl.Int64, "not_as_recorded": pl.Int64})
+
+
+# --------------------------------------------------------------------------- design and draw
+
+
+@dataclass(frozen=True)
+class Design:
+    """A sample design on a frame: how many, where from, and what was left out."""
+
+    size: SampleSize
+    stratum: str | None  # the frame column that names strata (None: not stratified)
+    frame_sizes: dict[str, int]  # eligible units per stratum
+    excluded: dict[str, int]  # units left out, by reason
+    allocation: dict[str, int]
+    minimum: int
+
+    @property
+    def population(self) -> int:
+        return sum(self.frame_sizes.values())
+
+    @property
+    def n_total(self) -> int:
+        return sum(self.allocation.values())
+
+    @property
+    def stratified(self) -> bool:
+        return self.stratum is not None and len(self.frame_sizes) > 1
+
+
+def design(
+    frame: pl.DataFrame,
+    *,
+    stratum: str | None,
+    p: float,
+    margin: float,
+    confidence: float = 0.95,
+    answer_rate: float = 1.0,
+    minimum: int = 0,
+    exclusion: str = "exclusion",
+) -> Design:
+    """The sample size for the eligible part of ``frame`` (rows whose ``exclusion`` is null) and
+    its allocation to strata (``stratum`` column, or one stratum ``""``)."""
+    excluded: dict[str, int] = {}
+    if exclusion in frame.columns:
+        for reason, n in frame.group_by(exclusion).len().iter_rows():
+            if reason is not None:
+                excluded[str(reason)] = int(n)
+        eligible = frame.filter(pl.col(exclusion).is_null())
+    else:
+        eligible = frame
+    if stratum:
+        sizes = {
+            ("" if k is None else str(k)): int(n)
+            for k, n in eligible.group_by(stratum).len().sort(stratum).iter_rows()
+        }
+    else:
+        sizes = {"": eligible.height} if eligible.height else {}
+    population = sum(sizes.values())
+    size = sample_size(
+        p, margin, confidence, population=population or None, answer_rate=answer_rate
+    )
+    n = min(size.n, population)
+    alloc = allocate(sizes, n, minimum if stratum else 0)
+    return Design(size, stratum, sizes, dict(sorted(excluded.items())), alloc, minimum)
+
+
+def draw_design(frame: pl.DataFrame, d: Design, *, key: str, seed: int) -> pl.DataFrame:
+    """Draw the design's allocation from the eligible rows of ``frame`` with ``seed``."""
+    eligible = (
+        frame.filter(pl.col("exclusion").is_null()) if "exclusion" in frame.columns else frame
+    )
+    return draw(eligible, key=key, stratum=d.stratum, allocation=d.allocation, seed=seed)
