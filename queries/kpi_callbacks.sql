@@ -5,15 +5,19 @@
 -- these counts in warmvisits/metrics.py (wilson_interval).
 -- Parameters: $quarter ('2023Q1'), $scope (code prefix).
 --
--- Seam for outcomes recorded in the app (issue 7's operational store): every callback enters
--- through the `callback_outcomes` CTE, one row per callback_id. To count app-recorded outcomes
--- too, union them in there as
+-- Seam for outcomes recorded in the app (issue 7's operational store, warmvisits/ops.py): every
+-- callback enters through the `callback_outcomes` CTE, one row per call. To count app-recorded
+-- outcomes too, make them a relation with the clean `callbacks` columns (ops.outcomes_arrow()
+-- gives one; its callback_id is WV-<batch>-<seq>-<attempt>) and union in only the calls the export
+-- does not already hold:
 --     union all
 --     select a.callback_id, a.grid_code, a.called_at, a.outcome
---     from app_callback_outcomes as a            -- attached store, one row per callback_id
+--     from app_callback_outcomes as a
 --     where not exists (select 1 from callbacks as c where c.callback_id = a.callback_id)
--- so a call that arrives both ways (exported and recorded in the app) counts once, keyed by
--- callback_id (the exported row wins). Everything below reads only callback_outcomes.
+-- so a call that arrives both ways counts once and the exported row wins (the platform's record).
+-- ops.combine_callbacks also treats the call list's call_ref, or the same household, case, day
+-- and outcome, as the same call: the anti-join must apply that same rule. Everything below reads
+-- only callback_outcomes, so nothing else changes.
 with
 callback_outcomes as (
     select c.callback_id, c.grid_code, c.called_at, c.outcome
