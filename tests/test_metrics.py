@@ -75,6 +75,17 @@ from warmvisits.metrics import (
     km_median,
     wilson_interval,
 )
+from warmvisits.quarters import (
+    Quarter,
+    format_quarter,
+    parse_quarter,
+    previous_quarter,
+    quarter_end,
+    quarter_of,
+    quarter_range,
+    quarter_start,
+    year_earlier,
+)
 
 Q1_END = datetime(2023, 3, 31, 23, 59, 59)
 LEVELS = ["村社区", "乡镇街道", "区直部门", "区委区政府", "上级"]
@@ -615,3 +626,38 @@ def test_cli_kpis_errors(args, needle):
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert needle in proc.stderr
+
+
+# --- quarters -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2023Q1", "2023q1", "2023-Q1", " 2023Q1 ", "2023年第一季度", "2023年一季度", "２０２３Ｑ１"],
+)
+def test_parse_quarter_forms(text):
+    assert parse_quarter(text) == Quarter(2023, 1)
+    assert format_quarter(text) == "2023Q1"
+
+
+@pytest.mark.parametrize("text", ["2023Q0", "2023Q5", "2023", "Q1", "2023年第五季度", "23Q1", ""])
+def test_parse_quarter_rejects(text):
+    with pytest.raises(ValueError):
+        parse_quarter(text)
+
+
+def test_quarter_bounds_and_neighbours():
+    q = parse_quarter("2023年第四季度")
+    assert q.code == "2023Q4"
+    assert q.start == datetime(2023, 10, 1, 0, 0, 0)
+    assert q.end == datetime(2023, 12, 31, 23, 59, 59)
+    assert quarter_start("2024Q1") == datetime(2024, 1, 1)
+    assert quarter_end("2024Q1") == datetime(2024, 3, 31, 23, 59, 59)
+    assert quarter_end("2024Q2") == datetime(2024, 6, 30, 23, 59, 59)
+    assert previous_quarter("2023Q1") == "2022Q4"
+    assert previous_quarter("2023Q3") == "2023Q2"
+    assert year_earlier("2023Q1") == "2022Q1"
+    assert quarter_range("2022Q3", "2023Q2") == ["2022Q3", "2022Q4", "2023Q1", "2023Q2"]
+    assert quarter_range("2023Q2", "2023Q1") == []
+    assert quarter_of(datetime(2023, 3, 31, 23, 59, 59)).code == "2023Q1"
+    assert quarter_of(datetime(2023, 4, 1)).code == "2023Q2"
