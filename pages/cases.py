@@ -58,6 +58,19 @@ def light_label(light: str | None) -> str:
     return ui.enum_label("light", light) if light else ui.t("common.dash")
 
 
+def labels(values: pl.Series, domain: str) -> pl.Series:
+    """Display names of an enumeration column (one lookup per distinct value)."""
+    mapping = {v: ui.enum_label(domain, v) for v in values.unique().to_list() if v is not None}
+    return values.replace(mapping)
+
+
+def mark(flags: pl.Series, key: str) -> pl.Series:
+    """The list mark (e.g. 已办结未解决) where a flag is set, else empty."""
+    return pl.select(
+        pl.when(flags.fill_null(False)).then(pl.lit(ui.t(key))).otherwise(pl.lit(""))
+    ).to_series()
+
+
 def backlog_section(as_of: str, scope: str) -> None:
     st.subheader(ui.t("cases.backlog_title"))
     st.caption(ui.t("cases.backlog_caption"))
@@ -152,11 +165,9 @@ def list_table(df: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(
         {
             ui.t("cases.case_id"): df["case_id"],
-            ui.t("cases.mark"): [
-                ui.t("cases.closed_not_solved") if x else "" for x in df["closed_not_solved"]
-            ],
-            ui.t("cases.light"): [light_label(x) for x in df["light"]],
-            ui.t("cases.level"): [ui.enum_label("level", x) for x in df["level"]],
+            ui.t("cases.mark"): mark(df["closed_not_solved"], "cases.closed_not_solved"),
+            ui.t("cases.light"): labels(df["light"], "light"),
+            ui.t("cases.level"): labels(df["level"], "level"),
             ui.t("cases.days_overdue"): df["days_overdue"].round(1),
             ui.t("cases.age_days"): df["age_days"].round(1),
             ui.t("cases.days_since_event"): df["days_since_event"].round(1),
@@ -165,7 +176,7 @@ def list_table(df: pl.DataFrame) -> pl.DataFrame:
             ui.t("cases.village"): df["village_name"],
             ui.t("cases.grid"): df["grid_name"],
             ui.t("cases.category"): df["category"],
-            ui.t("cases.complexity"): [ui.enum_label("complexity", x) for x in df["complexity"]],
+            ui.t("cases.complexity"): labels(df["complexity"], "complexity"),
             ui.t("cases.unit"): df["handling_unit"],
             ui.t("cases.title"): df["title"],
             ui.t("cases.received_at"): df["received_at"],

@@ -37,6 +37,12 @@ CASE_COLUMN = {
 PALETTE = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037", "#ad1457"]
 
 
+def labels(values: pl.Series, domain: str) -> pl.Series:
+    """Display names of an enumeration column (one lookup per distinct value)."""
+    mapping = {v: ui.enum_label(domain, v) for v in values.unique().to_list() if v is not None}
+    return values.replace(mapping).fill_null("")
+
+
 def km_value(x: float | None) -> str:
     return ui.t("resolution.never") if x is None else ui.fmt_days(x)
 
@@ -257,21 +263,17 @@ def resolved_list(cases: pl.DataFrame) -> None:
     table = pl.DataFrame(
         {
             ui.t("resolution.case_id"): done["case_id"],
-            ui.t("resolution.mark"): [
-                ui.t("resolution.closed_not_solved") if x else "" for x in done["closed_not_solved"]
-            ],
+            ui.t("resolution.mark"): pl.select(
+                pl.when(done["closed_not_solved"])
+                .then(pl.lit(ui.t("resolution.closed_not_solved")))
+                .otherwise(pl.lit(""))
+            ).to_series(),
             ui.t("resolution.days"): done["days"].round(1),
             ui.t("resolution.on_time"): done["is_on_time"],
-            ui.t("resolution.callback"): [
-                ui.enum_label("outcome", x) if x else "" for x in done["callback_outcome"]
-            ],
+            ui.t("resolution.callback"): labels(done["callback_outcome"], "outcome"),
             ui.t("resolution.category"): done["category"],
-            ui.t("resolution.complexity"): [
-                ui.enum_label("complexity", x) for x in done["complexity"]
-            ],
-            ui.t("resolution.level_reached"): [
-                ui.enum_label("level", x) for x in done["level_reached"]
-            ],
+            ui.t("resolution.complexity"): labels(done["complexity"], "complexity"),
+            ui.t("resolution.level_reached"): labels(done["level_reached"], "level"),
             ui.t("resolution.unit"): done["handling_unit"],
             ui.t("resolution.township"): done["township_name"],
             ui.t("resolution.received_at"): done["received_at"],
