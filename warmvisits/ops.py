@@ -132,7 +132,7 @@ def ops_path(db: str | os.PathLike[str] | None = None) -> Path:
     return dbmod.pointer_path(db).parent / OPS_NAME
 
 
-_ready: set[str] = set()
+_ready: set[tuple[str, int]] = set()
 _ready_lock = threading.Lock()
 
 
@@ -140,16 +140,17 @@ def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
     """A new connection (one per call: sqlite3 connections are not shared between threads)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
+    existed = p.exists()
     con = sqlite3.connect(os.fspath(p), timeout=30, isolation_level=None, check_same_thread=False)
     con.row_factory = sqlite3.Row
     con.execute("pragma busy_timeout = 30000")
     con.execute("pragma foreign_keys = on")
-    key = os.fspath(p.absolute())
-    if key not in _ready:
+    # schema set-up once per file (a file deleted and made again is set up again)
+    key = (os.fspath(p.absolute()), os.stat(p).st_ino)
+    if not existed or key not in _ready:
         with _ready_lock:
-            if key not in _ready:
-                _retry(lambda: _init(con))
-                _ready.add(key)
+            _retry(lambda: _init(con))
+            _ready.add(key)
     return con
 
 
