@@ -613,3 +613,52 @@ def test_resolution_quarters(con: duckdb.DuckDBPyConnection) -> None:
     q2 = df.filter(pl.col("quarter") == "2023Q2").row(0, named=True)
     # C08 received 04-05; the data ends 04-10 08:00 (C03's resolution), so Q2 is read then
     assert q2["as_of"] == datetime(2023, 4, 10, 8) and q2["n_resolved"] == 0
+
+
+# ----------------------------------------------------------------------------------------------
+# the mart mart_case_stints (queries/build/55_case_stints.sql): grain and invariants
+
+
+def test_stints_unique_key_not_null_and_accepted_values(con: duckdb.DuckDBPyConnection) -> None:
+    dup = con.sql(
+        "select case_id, stint_no from mart_case_stints group by all having count(*) > 1"
+    ).fetchall()
+    assert dup == []
+    nulls = con.sql(
+        "select count(*) from mart_case_stints where case_id is null or stint_no is null "
+        "or level is null or level_no is null or entered_at is null"
+    ).fetchall()
+    assert nulls == [(0,)]
+    levels = {r[0] for r in con.sql("select distinct level from mart_case_stints").fetchall()}
+    assert levels <= {"村社区", "乡镇街道", "区直部门", "区委区政府", "上级"}
+    orphans = con.sql(
+        "select count(*) from mart_case_stints s anti join cases c on s.case_id = c.case_id"
+    ).fetchall()
+    assert orphans == [(0,)]
+    # every case has at least one stint
+    missing = con.sql(
+        "select count(*) from cases c anti join mart_case_stints s on s.case_id = c.case_id"
+    ).fetchall()
+    assert missing == [(0,)]
+
+
+def test_stints_by_hand(con: duckdb.DuckDBPyConnection) -> None:
+    rows = con.sql(
+        "select stint_no, level, entered_at, next_entered_at, left_at from mart_case_stints "
+        "where case_id = 'C10' order by stint_no"
+    ).fetchall()
+    d = datetime
+    assert rows == [
+        (1, "村社区", d(2023, 2, 10, 9), d(2023, 2, 12, 9), d(2023, 2, 12, 9)),
+        (2, "乡镇街道", d(2023, 2, 12, 9), d(2023, 2, 20, 9), d(2023, 2, 20, 9)),
+        # sent back: a new stint at the lower level, left when resolved
+        (3, "村社区", d(2023, 2, 20, 9), None, d(2023, 3, 1, 9)),
+    ]
+    # C01's 受理 and C01's two 乡镇街道 events: consecutive events at one level are one stint
+    assert con.sql("select count(*) from mart_case_stints where case_id = 'C01'").fetchall() == [
+        (2,)
+    ]
+    # a case with no event: one stint 0 at its current level from receipt, still open
+    assert con.sql(
+        "select stint_no, level, entered_at, left_at from mart_case_stints where case_id = 'C09'"
+    ).fetchall() == [(0, "区委区政府", d(2022, 12, 1, 9), None)]
