@@ -108,7 +108,7 @@ def draw_mix(f: ui.Filters) -> None:
         return
     parts = [
         ("n_door", "coverage.door", "#27ae60"),
-        ("n_phone", "coverage.phone", "#2e86c1"),
+        ("n_phone_only", "coverage.phone", "#2e86c1"),
         ("n_unreached", "coverage.unreached", "#e67e22"),
         ("n_not_attempted", "coverage.not_attempted", "#bdc3c7"),
     ]
@@ -136,7 +136,7 @@ def draw_mix(f: ui.Filters) -> None:
             "name": st.column_config.TextColumn(ui.t("coverage.place")),
             "n_registered": st.column_config.NumberColumn(ui.t("coverage.registered")),
             "n_door": st.column_config.NumberColumn(ui.t("coverage.door")),
-            "n_phone": st.column_config.NumberColumn(ui.t("coverage.phone")),
+            "n_phone_only": st.column_config.NumberColumn(ui.t("coverage.phone")),
             "n_unreached": st.column_config.NumberColumn(ui.t("coverage.unreached")),
             "n_not_attempted": st.column_config.NumberColumn(ui.t("coverage.not_attempted")),
             "coverage": pct_column(ui.t("coverage.coverage")),

@@ -1,7 +1,8 @@
 -- How were the households of each place reached in round $quarter: at the door, by phone, not
 -- reached, or not attempted? One row per child place of $scope (townships of the district,
 -- villages of a township, grids of a village; a grid scope gives the grid itself), with
--- registered (在册) households, the four counts (they add up to registered), coverage and door
+-- registered (在册) households, the four counts n_door, n_phone_only (named so the masking
+-- layer does not take it for a phone number), n_unreached, n_not_attempted (they add up to registered), coverage and door
 -- share (door ÷ visited). Reads mart_grid_round_coverage.
 -- Parameters: $quarter ('2023Q1'), $scope (code prefix, '' = district).
 with
@@ -18,7 +19,7 @@ mix as (
         left(c.grid_code, p.child_len) as code,
         sum(c.n_registered)::bigint as n_registered,
         sum(c.n_door)::bigint as n_door,
-        sum(c.n_phone)::bigint as n_phone,
+        sum(c.n_phone)::bigint as n_phone_only,
         sum(c.n_unreached)::bigint as n_unreached,
         sum(c.n_not_attempted)::bigint as n_not_attempted,
         sum(c.n_visited)::bigint as n_visited
@@ -42,7 +43,7 @@ final as (
         coalesce(n.name, m.code) as name,
         m.n_registered,
         m.n_door,
-        m.n_phone,
+        m.n_phone_only,
         m.n_unreached,
         m.n_not_attempted,
         m.n_visited,
