@@ -209,12 +209,14 @@ def answer_codes(
             probs[:, is_bad] *= mult[:, None]
             good = probs[:, ~is_bad].sum(1)
             probs[:, ~is_bad] *= ((1 - probs[:, is_bad].sum(1)) / good)[:, None]
-        cum = np.cumsum(probs, axis=1)[t_of_row]
+        cum = np.cumsum(probs, axis=1)
         u = rng.random(rows.size)
-        c = (u[:, None] > cum[:, :-1]).sum(1)
+        c = np.zeros(rows.size, dtype=np.int64)
+        for j in range(len(opts) - 1):
+            c += u > cum[:, j][t_of_row]
         blank = (~ok) | (rng.random(rows.size) < 0.006)
-        s = pl.Series(opts).gather(c)
-        out[code] = s.scatter(np.nonzero(blank)[0], None) if blank.any() else s
+        c[blank] = len(opts)
+        out[code] = pl.Series([*opts, None], dtype=pl.Utf8).gather(c)
     return out
 
 

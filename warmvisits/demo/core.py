@@ -92,7 +92,7 @@ def _grids_sheets(places: Places) -> list[Sheet]:
         pl.col("lat").map_elements(lambda v: f"{v:.6f}", return_dtype=pl.Utf8),
     )
     cols = [c.name for c in KINDS["grids"].columns]
-    street = places.townships.filter(pl.col("is_street"))["township_code"]
+    street = places.townships.filter(pl.col("is_street"))["township_code"].to_list()
     out = []
     for name, sel, numeric in (
         ("城区街道", pl.col("township_code").is_in(street), {"经度", "纬度"}),
@@ -262,8 +262,12 @@ def generate(
         if r == 0:
             sel = ok & reg[vis.hh]
             expected["registered_households"] = int(reg.sum())
-            expected["visited_households"] = int(np.unique(vis.hh[sel]).size)
-            expected["door_households"] = int(np.unique(vis.hh[sel & (vis.method == 0)]).size)
+            seen = np.zeros(reg.size, dtype=bool)
+            seen[vis.hh[sel]] = True
+            expected["visited_households"] = int(seen.sum())
+            seen[:] = False
+            seen[vis.hh[sel & (vis.method == 0)]] = True
+            expected["door_households"] = int(seen.sum())
         # problems raised: the report that went into a case
         texts = []
         for c, cat in enumerate(N.CATEGORIES):
@@ -590,8 +594,10 @@ def _plant_petitions(s: Sheet, rng: np.random.Generator, df: pl.DataFrame) -> No
 
 
 def cli_demo(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+
     def progress(msg: str) -> None:
-        print(msg, file=sys.stderr, flush=True)
+        print(f"[{time.perf_counter() - t0:5.1f}s] {msg}", file=sys.stderr, flush=True)
 
     try:
         summary = generate(Path(args.out), args.scale, args.seed, progress)

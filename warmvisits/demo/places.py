@@ -43,7 +43,7 @@ SCALES: dict[str, Scale] = {
     ),
     "district": Scale(
         "district", 4, 22, 275, 5320, 101.9, _DISTRICT_CASES, 5980, 1480, 310, 320,
-        _DISTRICT_PETITIONS, 2,
+        _DISTRICT_PETITIONS, 1,
     ),
     "city": Scale(
         "city", 20, 110, 1375, 26600, 101.9, tuple(5 * c for c in _DISTRICT_CASES), 5 * 5980,
