@@ -29,11 +29,12 @@ who opens another township's scope in the URL gets their own township instead.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import streamlit as st
 
@@ -163,9 +164,19 @@ def _role_label(role: str) -> str:
     return i18n.t(f"enums.role.{role}", _lang()) if role else "—"
 
 
-def user() -> User:
-    """The current user: signed in (password or proxy), the demo role, or nobody."""
-    s = _session()
+def _resolve() -> wauth.Session | None:
+    """This run's signed-in session, after the proxy identity, expiry and users-file checks."""
+    users, error = _load_users()
+    _proxy_sign_in(users, error)
+    _refresh_or_expire(users)
+    return _session()
+
+
+def user(gate: bool = True) -> User:
+    """The current user: signed in (password or proxy), the demo role, or — on real data with
+    nobody signed in — the sign-in screen, and the run stops there (``gate=False``: a user
+    with no role instead, for callbacks)."""
+    s = _resolve() if gate else _session()
     if s is not None:
         return User(s.username, s.role, s.scope, s.via)
     if _open_access():
@@ -175,6 +186,8 @@ def user() -> User:
         scope = st.session_state.get(DEMO_SCOPE_KEY) or ""
         scope = scope if isinstance(scope, str) and scope.isdigit() and len(scope) == 9 else ""
         return User(_role_label(role), role, scope, "demo")
+    if gate:
+        _gate_sign_in()
     return User("", NO_ROLE, "", "none")
 
 
@@ -188,7 +201,13 @@ def sees_personal_data(role: str) -> bool:
 
 
 def require_page(page: str) -> User:
-    """For a page script: the user, or a refusal and ``st.stop()`` when the role may not open it."""
+    """For a page script: the user, or a refusal and ``st.stop()`` when the role may not open it.
+
+    Calls ``ensure_router()`` first, so a deep link opened before the shell ever ran reruns
+    through app.py (its chrome and its sign-in) instead of running this page on its own."""
+    from .router import ensure_router
+
+    ensure_router()
     u = user()
     if not can_open(page, u.role):
         st.error(_t("auth.not_allowed"))
@@ -198,7 +217,7 @@ def require_page(page: str) -> User:
 
 def log_download(what: str, **detail: Any) -> None:
     """Audit a download of personal data (call lists): who, when, what."""
-    u = user()
+    u = user(gate=False)
     try:
         audit.record(
             audit_store(),
@@ -215,7 +234,7 @@ def log_download(what: str, **detail: Any) -> None:
 
 def record(event: str, what: str, **detail: Any) -> None:
     """Audit an action of the current user (builds, uploads, making a build current)."""
-    u = user()
+    u = user(gate=False)
     audit.record(
         audit_store(),
         event,
@@ -312,9 +331,11 @@ def _proxy_sign_in(users: dict[str, wauth.User], error: str | None) -> bool:
     entry = wauth.user_from_proxy(users, name)
     if error or entry is None:
         st.session_state.pop(SESSION_KEY, None)
-        st.error(_t("auth.proxy_unknown", name=name) if not error else error)
-        audit.record(audit_store(), "sign_in_failed", who=name, client=_client(), what="proxy")
-        st.stop()
+        message = _t("auth.proxy_unknown", name=name) if not error else error
+        if st.session_state.get("wv_proxy_refused") != name:
+            st.session_state["wv_proxy_refused"] = name
+            audit.record(audit_store(), "sign_in_failed", who=name, client=_client(), what="proxy")
+        _gate(lambda: st.error(message))
     assert entry is not None
     st.session_state[SESSION_KEY] = wauth.start_session(entry, "proxy")
     audit.record(
@@ -363,14 +384,38 @@ def _scope_name(scope: str) -> str:
         return scope
 
 
+def _gate(body: Callable[[], object]) -> NoReturn:
+    """Show only ``body`` (the sign-in screen) as the app's one page, then stop the run.
+
+    Registering it through ``st.navigation`` means no page file is registered or listed for a
+    visitor who is not signed in."""
+    page = st.Page(body, title=_t("auth.sign_in"), url_path="signin", default=True)
+    st.navigation([page], position="hidden").run()
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop raises
+
+
+def _gate_sign_in() -> NoReturn:
+    users, error = _load_users()
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    lang = _lang()
+
+    def sign_in_page() -> None:
+        st.title(i18n.t("common.app_title", lang))
+        st.subheader(_t("auth.sign_in_title"))
+        if notice:
+            st.info(_t(notice))
+        _sign_in_form(users, error)
+
+    _gate(sign_in_page)
+
+
 def draw_sidebar(lang: str, is_demo: bool) -> User:
     """Resolve the session's user and draw the sign-in/sign-out controls.
 
-    On real data with nobody signed in, draws the sign-in form and stops the run."""
-    users, error = _load_users()
-    _proxy_sign_in(users, error)
-    _refresh_or_expire(users)
-    notice = st.session_state.pop(NOTICE_KEY, None)
+    On real data with nobody signed in, shows the sign-in screen and stops the run (already
+    when the shell first asks for the user, before any data is drawn)."""
+    u = user()
     s = _session()
     if s is not None:
         st.sidebar.caption(
@@ -379,20 +424,15 @@ def draw_sidebar(lang: str, is_demo: bool) -> User:
         )
         if s.via == "password":
             st.sidebar.button(_t("auth.sign_out"), key="wv_sign_out", on_click=_sign_out)
-    elif is_demo or _open_access():
+    else:
         _demo_switchers(lang)
+        users, error = _load_users()
+        notice = st.session_state.pop(NOTICE_KEY, None)
         if users or error or notice:
             with st.sidebar.expander(_t("auth.sign_in"), expanded=bool(notice)):
                 if notice:
                     st.info(_t(notice))
                 _sign_in_form(users, error)
-    else:
-        st.title(i18n.t("common.app_title", lang))
-        st.subheader(_t("auth.sign_in_title"))
-        if notice:
-            st.info(_t(notice))
-        _sign_in_form(users, error)
-        st.stop()
     if is_demo:
         st.warning(_t("auth.demo_banner"), icon=":material/science:")
-    return user()
+    return user() if s is None else u
