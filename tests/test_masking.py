@@ -77,6 +77,10 @@ def test_personal_columns_by_name():
         "caller",
         "township_name",
         "called_head_name",
+        "called_head_phone",
+        "n_phone",
+        "phone_share",
+        "door_phone_mix",
     ]
     assert personal_columns(cols) == {
         "head_name": "name",
@@ -84,7 +88,13 @@ def test_personal_columns_by_name():
         "address": "address",
         "leader_phone": "phone",
         "called_head_name": "name",
+        "called_head_phone": "phone",
     }
+
+
+def test_counts_of_phone_visits_are_not_masked():
+    df = pl.DataFrame({"n_phone": [12, 3], "phone_share": [0.25, 0.5]})
+    assert mask_frame(df, "analyst").equals(df)
 
 
 def _frame() -> pl.DataFrame:

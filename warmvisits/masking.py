@@ -3,17 +3,21 @@
 **What is personal data here** (decided by column name, so every named query that returns such a
 column is masked without the page doing anything):
 
-==============================  ===========  ==================================================
-column name                     kind         rule when masked
-==============================  ===========  ==================================================
-``head_name``, ``*_head_name``  name         keep the first and last character: 张*明, 欧**明;
-                                             two characters 张*; one character *
-``phone``, ``*_phone``          phone        mobile 138****5678; landline 0558-****567 (area
-(incl. ``leader_phone``)                     code and last 3 digits); anything else: every
+=================================  ========  ===============================================
+column name                        kind      rule when masked
+=================================  ========  ===============================================
+``head_name``, ``*_head_name``     name      keep the first and last character: 张*明,
+                                             欧**明; two characters 张*; one character *
+``phone``, ``leader_phone``,       phone     mobile 138****5678; landline 0558-****567 (area
+``*_head_phone``                             code and last 3 digits); anything else: every
                                              digit but the last two becomes *
-``address``, ``*_address``      address      cut after the village or community (…村 / …社区):
-                                             薛阁街道马元社区***; no village found: ***
-==============================  ===========  ==================================================
+``address``, ``*_head_address``    address   cut after the village or community (…村 /
+                                             …社区): 薛阁街道马元社区***; no village: ***
+=================================  ========  ===============================================
+
+A query that returns personal data under another name escapes masking: name such columns as
+above (e.g. ``caller_head_phone`` rather than ``caller_tel``). Columns like ``n_phone`` (visits
+by phone) are counts, not phone numbers, and are left alone.
 
 **Not treated as personal data:** ``leader_name`` (the grid leader, a programme worker whose
 name is posted on the grid's public board and is what the assessment table is about),
@@ -126,13 +130,16 @@ _STRICTEST = POLICY["leader"]
 
 
 def personal_kind(column: str) -> str | None:
-    """'name', 'phone', 'address' or None for a column name (see the module docstring)."""
+    """'name', 'phone', 'address' or None for a column name (see the module docstring).
+
+    Deliberately narrow: ``phone`` is also a visit method (电话), so counts such as
+    ``n_phone`` or ``phone_share`` must not be taken for phone numbers."""
     c = column.lower()
     if c == "head_name" or c.endswith("_head_name"):
         return "name"
-    if c == "phone" or c.endswith("_phone"):
+    if c in ("phone", "leader_phone") or c.endswith("_head_phone"):
         return "phone"
-    if c == "address" or c.endswith("_address"):
+    if c == "address" or c.endswith("_head_address"):
         return "address"
     return None
 
