@@ -10,6 +10,7 @@ Petitions are recorded by township: below that the page says so and shows no pet
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -57,6 +58,7 @@ def metric_row(s: dict[str, Any], quarter: str) -> None:
         ui.fmt_int(s["repeat_petitions"]),
         delta=ui.t("petitions.delta_prev_year", value=ui.fmt_int(s["repeat_petitions_prev_year"])),
         delta_color="off",
+        delta_arrow="off",
         help=ui.t("petitions.help_repeat"),
     )
     cols[5].metric(
@@ -66,6 +68,7 @@ def metric_row(s: dict[str, Any], quarter: str) -> None:
             "petitions.delta_prev_year", value=ui.fmt_int(s["collective_petitions_prev_year"])
         ),
         delta_color="off",
+        delta_arrow="off",
         help=ui.t("petitions.help_collective"),
     )
 
@@ -254,15 +257,24 @@ def scatter(df: pl.DataFrame, scope_label: str) -> go.Figure | None:
     return fig
 
 
+def drill(key: str, codes: list[str], scope: str) -> None:
+    """Selection callback of a place table: narrow the scope to the selected row's place."""
+    rows = st.session_state[key]["selection"]["rows"]
+    if rows and codes[rows[0]] != scope:
+        ui.set_scope(codes[rows[0]], rerun=False)
+
+
 def draw(f: ui.Filters) -> None:
     if len(f.scope) > 9:
         st.info(ui.t("petitions.township_only", place=ui.scope_path(f.scope)))
         township = f.scope[:9]
-        if st.button(
+        st.button(
             ui.t("petitions.go_to_township", township=ui.scope_path(township)),
             key="petitions_up",
-        ):
-            ui.set_scope(township)
+            on_click=ui.set_scope,
+            args=(township,),
+            kwargs={"rerun": False},
+        )
         return
 
     st.caption(ui.t("petitions.intro"))
@@ -274,6 +286,7 @@ def draw(f: ui.Filters) -> None:
         ui.t("petitions.granularity"),
         ["month", "quarter"],
         default="month",
+        required=True,
         format_func=lambda g: ui.t("petitions.monthly" if g == "month" else "petitions.quarterly"),
         key="petitions_granularity",
     )
@@ -292,10 +305,12 @@ def draw(f: ui.Filters) -> None:
     st.caption(ui.t("petitions.rounds_note"))
     with st.expander(ui.t("petitions.period_table")):
         if monthly:
-            st.dataframe(period_table(series, x, True), hide_index=True)
+            st.dataframe(
+                period_table(series, x, True), hide_index=True, placeholder=ui.t("common.dash")
+            )
         else:
             table = period_table(series.with_columns(pl.col("quarter").alias(x)), x, False)
-            st.dataframe(table, hide_index=True)
+            st.dataframe(table, hide_index=True, placeholder=ui.t("common.dash"))
 
     left, right = st.columns(2)
     with left:
@@ -312,11 +327,19 @@ def draw(f: ui.Filters) -> None:
         )
         fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10}, barmode="group")
         st.plotly_chart(fig, key="petitions_channel")
-        st.dataframe(breakdown_table(ch, "channel", ui.t("petitions.channel")), hide_index=True)
+        st.dataframe(
+            breakdown_table(ch, "channel", ui.t("petitions.channel")),
+            hide_index=True,
+            placeholder=ui.t("common.dash"),
+        )
     with right:
         st.subheader(ui.t("petitions.by_category"))
         cat = ui.query("petitions_by_category", quarter=f.quarter, scope=f.scope)
-        st.dataframe(breakdown_table(cat, "category", ui.t("petitions.category")), hide_index=True)
+        st.dataframe(
+            breakdown_table(cat, "category", ui.t("petitions.category")),
+            hide_index=True,
+            placeholder=ui.t("common.dash"),
+        )
     st.caption(ui.t("petitions.null_note"))
 
     st.subheader(ui.t("petitions.townships"))
@@ -324,19 +347,15 @@ def draw(f: ui.Filters) -> None:
     st.caption(
         ui.t("petitions.townships_hint") + " " + ui.t("petitions.rows_shown", n=towns.height)
     )
-    frame = township_frame(towns)
-    event = st.dataframe(
-        style_townships(frame, towns["is_rise"].to_list()),
+    key = f"petitions_townships_{f.quarter}_{f.scope}"
+    st.dataframe(
+        style_townships(township_frame(towns), towns["is_rise"].to_list()),
         hide_index=True,
-        on_select="rerun",
+        placeholder=ui.t("common.dash"),
+        on_select=partial(drill, key, towns["township_code"].to_list(), f.scope),
         selection_mode="single-row",
-        key=f"petitions_townships_{f.quarter}_{f.scope}",
+        key=key,
     )
-    rows = event.selection.rows if event is not None else []
-    if rows:
-        code = towns["township_code"][rows[0]]
-        if code != f.scope:
-            ui.set_scope(code)
 
     st.subheader(ui.t("petitions.scatter"))
     scope_label = ui.scope_path(f.scope).split(" › ")[-1]
