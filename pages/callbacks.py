@@ -103,6 +103,9 @@ def _draw(
 
 def design_section(f: ui.Filters, user: ui.User, store: object) -> None:
     t = ui.t
+    drawn_id = st.session_state.get("cb_drawn")
+    if drawn_id:
+        st.success(t("callbacks.drawn", batch=drawn_id))
     kind = st.radio(
         t("callbacks.frame_kind"),
         ["cases", "backcheck"],
@@ -158,11 +161,7 @@ def design_section(f: ui.Filters, user: ui.User, store: object) -> None:
     m1, m2 = st.columns([1, 2])
     m1.metric(t("callbacks.n_to_draw"), ui.fmt_int(d.n_total))
     m1.caption(t("callbacks.n_answered_needed", n=ui.fmt_int(d.size.n_answered)))
-    m2.dataframe(
-        steps.rename({"step": t("callbacks.step"), "value": t("callbacks.value")}),
-        hide_index=True,
-        width="stretch",
-    )
+    m2.table(steps.rename({"step": t("callbacks.step"), "value": t("callbacks.value")}))
     if d.population == 0:
         st.info(t("callbacks.empty_frame"))
         return
@@ -220,9 +219,6 @@ def design_section(f: ui.Filters, user: ui.User, store: object) -> None:
         on_click=_draw,
         args=(store, kind, frame, d, settings, user, f.quarter),
     )
-    drawn_id = st.session_state.get("cb_drawn")
-    if drawn_id:
-        st.success(t("callbacks.drawn", batch=drawn_id))
 
 
 def _call_list(batch: ops.Batch, store: object, f: ui.Filters) -> pl.DataFrame:

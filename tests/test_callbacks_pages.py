@@ -203,7 +203,7 @@ def test_draw_record_and_see_results(cb_app: Callable[..., object], cb_db: Path)
     at.number_input(key="cb_e").set_value(0.1).run()
     at.number_input(key="cb_min").set_value(0).run()
     assert _metric(at, "需抽取") == "5"
-    alloc = at.dataframe[1].value
+    alloc = at.dataframe[0].value
     assert alloc.iloc[:, 0].tolist() == ["甲镇", "乙街道"]
     assert alloc.iloc[:, 1].tolist() == [4, 2] and alloc.iloc[:, 2].tolist() == [3, 2]
 
