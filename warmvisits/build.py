@@ -27,7 +27,15 @@ import polars as pl
 
 from warmvisits import db as dbmod
 from warmvisits.ingest import TableRead, list_files, read_file
-from warmvisits.schema import ENUMS, ITEM_CODE, KIND_ORDER, KINDS, enum_alias_rows, normalise_value
+from warmvisits.schema import (
+    ANSWER_OPTIONS,
+    ENUMS,
+    ITEM_CODE,
+    KIND_ORDER,
+    KINDS,
+    enum_alias_rows,
+    normalise_value,
+)
 
 BUILD_SQL_DIR = Path(__file__).resolve().parent.parent / "queries" / "build"
 VERSION = "1"
@@ -176,7 +184,7 @@ def build(
 
 def _empty_raw(kind: str) -> pl.DataFrame:
     cols: dict[str, Any] = {c: pl.String for c in KINDS[kind].names}
-    cols.update({"_file": pl.String, "_sheet": pl.String, "_row": pl.Int64})
+    cols.update({"_file": pl.String, "_sheet": pl.String, "_row": pl.Int64, "_rid": pl.Int64})
     return pl.DataFrame(schema=cols)
 
 
@@ -193,6 +201,7 @@ def _load_raw(
         con.execute(f"create temp table raw_{kind} as select * from empty_raw")  # noqa: S608
         con.unregister("empty_raw")
     reads: list[TableRead] = []
+    next_rid = 0
     columns: dict[str, set[str]] = {k: set(KINDS[k].names) for k in KIND_ORDER}
     for i, path in enumerate(files, 1):
         say(f"[{i}/{len(files)}] reading {path.relative_to(exports).as_posix()}")
@@ -206,6 +215,11 @@ def _load_raw(
                 if col not in columns[tr.kind]:
                     con.execute(f'alter table raw_{tr.kind} add column "{col}" varchar')
                     columns[tr.kind].add(col)
+            # _rid: a build-wide row id, so rejects can fetch their raw cells back cheaply
+            frame = frame.with_columns(
+                (pl.int_range(0, pl.len(), dtype=pl.Int64) + next_rid).alias("_rid")
+            )
+            next_rid += frame.height
             con.register("incoming", frame)
             con.execute(f"insert into raw_{tr.kind} by name select * from incoming")  # noqa: S608
             con.unregister("incoming")
@@ -213,18 +227,24 @@ def _load_raw(
     return reads
 
 
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _load_enums(con: duckdb.DuckDBPyConnection) -> None:
+    """``wv_enum(domain, s)`` and ``wv_answer(s)`` as map lookups built from warmvisits/schema.py.
+
+    A map lookup (rather than a join to an alias table) is cheap on millions of rows and works
+    inside list lambdas. The key is the value folded as ``normalise_value`` folds it."""
     rows = enum_alias_rows()
-    con.register(
-        "enum_frame", pl.DataFrame(rows, schema=["domain", "alias", "value"], orient="row")
-    )
-    con.execute("create temp table enum_aliases as select * from enum_frame")
-    # answers (A-D, 是/否, 好/一般/差 and their aliases) as a lookup usable inside lambdas
-    answers = {a: v for d, a, v in rows if d in ("choice", "yes_no", "good_bad")}
-    literal = ", ".join(f"'{a}': '{v}'" for a, v in sorted(answers.items()))
+    norm = "regexp_replace(lower(trim(s)), '[\\s_]+', ' ', 'g')"
+    pairs = ", ".join(f"{_sql_text(d + '|' + a)}: {_sql_text(v)}" for d, a, v in rows)
     con.execute(
-        f"create or replace temp macro wv_answer(s) as (map {{{literal}}})[regexp_replace(lower(trim(s)), '[\\s_]+', ' ', 'g')]"
+        f"create or replace temp macro wv_enum(dom, s) as (map {{{pairs}}})[dom || '|' || {norm}]"
     )
+    answers = {a: v for d, a, v in rows if d in ("choice", "yes_no", "good_bad")}
+    literal = ", ".join(f"{_sql_text(a)}: {_sql_text(v)}" for a, v in sorted(answers.items()))
+    con.execute(f"create or replace temp macro wv_answer(s) as (map {{{literal}}})[{norm}]")
 
 
 def _run_script(con: duckdb.DuckDBPyConnection, script: Path, say: Progress) -> None:
@@ -238,8 +258,6 @@ def _run_script(con: duckdb.DuckDBPyConnection, script: Path, say: Progress) -> 
 
 
 # ---------------------------------------------------------------------------- answers
-
-_ANSWER_DOMAIN = {"选择": "choice", "是否": "yes_no", "好坏": "good_bad"}
 
 
 def _check_answers(con: duckdb.DuckDBPyConnection, reads: list[TableRead], say: Progress) -> None:
@@ -265,22 +283,26 @@ def _check_answers(con: duckdb.DuckDBPyConnection, reads: list[TableRead], say: 
                     "'unknown_item_column', $d)",
                     {"f": tr.path, "s": tr.sheet, "d": f"{col}: not in the menu, column ignored"},
                 )
+    replace = []
     for col in cols:
         if col not in menu:
             con.execute(f'alter table raw_visits drop column "{col}"')
             continue
-        domain = _ANSWER_DOMAIN[menu[col]]
-        # col matched ^M[0-9]+Q[0-9]+$ and domain is one of three constants
-        sql = f"""
-            insert into warnings_acc
-            select 'visits', _file, _sheet, _row, 'answer_not_an_option',
-                '{col}=' || "{col}"
-            from raw_visits
-            where "{col}" is not null and wv_enum('{domain}', "{col}") is null;
-            update raw_visits set "{col}" = wv_enum('{domain}', "{col}")
-            where "{col}" is not null;
-            """  # noqa: S608
-        con.execute(sql)
+        options = ", ".join(_sql_text(o) for o in ANSWER_OPTIONS[menu[col]])
+        checked = f'case when wv_answer("{col}") in ({options}) then wv_answer("{col}") end'
+        # col matched ^M[0-9]+Q[0-9]+$; options come from warmvisits/schema.py
+        con.execute(
+            f"""insert into warnings_acc
+            select 'visits', _file, _sheet, _row, 'answer_not_an_option', '{col}=' || "{col}"
+            from raw_visits where "{col}" is not null and ({checked}) is null"""  # noqa: S608
+        )
+        replace.append(f'{checked} as "{col}"')
+    if replace:
+        con.execute(
+            "create or replace temp table raw_visits as select * replace ("  # noqa: S608
+            + ", ".join(replace)
+            + ") from raw_visits"
+        )
     say(f"answers checked against the menu: {time.perf_counter() - t:.1f} s")
 
 

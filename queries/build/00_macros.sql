@@ -5,10 +5,9 @@
 -- enumeration value -> comparable form (the Python side uses the same rule for its aliases)
 create or replace temp macro wv_norm(s) as regexp_replace(lower(trim(s)), '[\s_]+', ' ', 'g');
 
--- an accepted enumeration spelling (Chinese value or English alias) -> its Chinese value
-create or replace temp macro wv_enum(dom, s) as (
-    select e.value from enum_aliases e where e.domain = dom and e.alias = wv_norm(s)
-);
+-- wv_enum(domain, s): an accepted enumeration spelling (Chinese value or English alias) -> its
+-- Chinese value, and wv_answer(s) for answers (A-D, 是/否, 好/一般/差), are created by the loader
+-- (warmvisits/build.py) from warmvisits/schema.py, the one list of accepted spellings.
 
 -- a code or phone number, also when Excel stored it as a number (3.41602101001E+11, 13812345678.0)
 create or replace temp macro wv_code(s) as (

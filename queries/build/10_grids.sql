@@ -5,7 +5,7 @@ create or replace temp table stg_grids as
 select *, row(township_code, township_name, township_type, village_code, village_name,
               village_type, grid_name, leader_name, leader_phone, lon, lat, boundary_wkt) as _parsed
 from (
-    select r._file, r._sheet, r._row, to_json(r) as _raw,
+    select r._file, r._sheet, r._row, r._rid,
         wv_code(r.grid_code) as _key,
         wv_code(r.township_code) as township_code,
         r.township_name,
@@ -67,7 +67,9 @@ where c._rule is null and p.village_code = c.village_code and t.township_code = 
        or t.township_type is distinct from c.township_type);
 
 insert into rejects_acc
-select 'grids', _file, _sheet, _row, _rule, _raw from chk_grids where _rule is not null;
+select 'grids', c._file, c._sheet, c._row, c._rule,
+    json_merge_patch(to_json(r), '{"_rid": null}')
+from chk_grids c join raw_grids r on r._rid = c._rid where c._rule is not null;
 
 insert into superseded_acc
 select distinct 'grids', _key, _file, _winner_file from res_grids where _state = 'superseded';

@@ -4,7 +4,7 @@
 create or replace temp table stg_households as
 select *, row(grid_code, head_name, phone, address, members, tags, status) as _parsed
 from (
-    select r._file, r._sheet, r._row, to_json(r) as _raw,
+    select r._file, r._sheet, r._row, r._rid,
         wv_code(r.household_id) as _key,
         wv_code(r.household_id) as household_id,
         wv_code(r.grid_code) as grid_code,
@@ -39,7 +39,9 @@ left join grids g on g.grid_code = h.grid_code
 where h._state in ('winner', 'nokey', 'duplicate');
 
 insert into rejects_acc
-select 'households', _file, _sheet, _row, _rule, _raw from chk_households where _rule is not null;
+select 'households', c._file, c._sheet, c._row, c._rule,
+    json_merge_patch(to_json(r), '{"_rid": null}')
+from chk_households c join raw_households r on r._rid = c._rid where c._rule is not null;
 
 insert into superseded_acc
 select distinct 'households', _key, _file, _winner_file from res_households

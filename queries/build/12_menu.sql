@@ -4,7 +4,7 @@
 create or replace temp table stg_menu as
 select *, row(theme, question, form_version, answer_type, department, unfavourable) as _parsed
 from (
-    select r._file, r._sheet, r._row, to_json(r) as _raw,
+    select r._file, r._sheet, r._row, r._rid,
         upper(trim(r.item_code)) as _key,
         upper(trim(r.item_code)) as item_code,
         r.theme, r.question,
@@ -43,7 +43,9 @@ update chk_menu set _rule = 'bad_enum'
 where _rule is null and not list_has_all(options, unfavourable);
 
 insert into rejects_acc
-select 'menu', _file, _sheet, _row, _rule, _raw from chk_menu where _rule is not null;
+select 'menu', c._file, c._sheet, c._row, c._rule,
+    json_merge_patch(to_json(r), '{"_rid": null}')
+from chk_menu c join raw_menu r on r._rid = c._rid where c._rule is not null;
 
 insert into superseded_acc
 select distinct 'menu', _key, _file, _winner_file from res_menu where _state = 'superseded';

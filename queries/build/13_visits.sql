@@ -7,7 +7,7 @@ create or replace temp table stg_visits as
 select *, row(round, household_id, grid_code, visit_on, method, visitor, form_version,
               problems_raised) as _parsed
 from (
-    select r._file, r._sheet, r._row, to_json(r) as _raw,
+    select r._file, r._sheet, r._row, r._rid,
         trim(r.visit_id) as _key,
         trim(r.visit_id) as visit_id,
         r.round as round_raw, wv_round(r.round) as round,
@@ -45,7 +45,9 @@ left join households h on h.household_id = v.household_id
 where v._state in ('winner', 'nokey', 'duplicate');
 
 insert into rejects_acc
-select 'visits', _file, _sheet, _row, _rule, _raw from chk_visits where _rule is not null;
+select 'visits', c._file, c._sheet, c._row, c._rule,
+    json_merge_patch(to_json(r), '{"_rid": null}')
+from chk_visits c join raw_visits r on r._rid = c._rid where c._rule is not null;
 
 insert into superseded_acc
 select distinct 'visits', _key, _file, _winner_file from res_visits where _state = 'superseded';
@@ -61,8 +63,7 @@ order by round, grid_code, household_id, visit_on, visit_id;
 create table visit_answers_wide as
 select c.visit_id, r.* exclude (
     visit_id, round, household_id, grid_code, visit_date, method, visitor, form_version,
-    problems_raised, _file, _sheet, _row)
+    problems_raised, _file, _sheet, _row, _rid)
 from chk_visits c
-join raw_visits r on r._file = c._file and r._sheet is not distinct from c._sheet
-    and r._row = c._row
+join raw_visits r on r._rid = c._rid
 where c._rule is null;

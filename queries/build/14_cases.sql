@@ -6,7 +6,7 @@ create or replace temp table stg_cases as
 select *, row(source, visit_ids, grid_code, category, title, complexity, received_at, due_at,
               status, current_level, handling_unit, resolved_at) as _parsed
 from (
-    select r._file, r._sheet, r._row, to_json(r) as _raw,
+    select r._file, r._sheet, r._row, r._rid,
         trim(r.case_id) as _key,
         trim(r.case_id) as case_id,
         r.source as source_raw, wv_enum('case_source', r.source) as source,
@@ -52,7 +52,9 @@ left join grids g on g.grid_code = c.grid_code
 where c._state in ('winner', 'nokey', 'duplicate');
 
 insert into rejects_acc
-select 'cases', _file, _sheet, _row, _rule, _raw from chk_cases where _rule is not null;
+select 'cases', c._file, c._sheet, c._row, c._rule,
+    json_merge_patch(to_json(r), '{"_rid": null}')
+from chk_cases c join raw_cases r on r._rid = c._rid where c._rule is not null;
 
 insert into superseded_acc
 select distinct 'cases', _key, _file, _winner_file from res_cases where _state = 'superseded';

@@ -4,7 +4,7 @@
 -- the copy in the file whose name sorts last; within one file every row is its own step.
 
 create or replace temp table stg_events as
-select r._file, r._sheet, r._row, to_json(r) as _raw,
+select r._file, r._sheet, r._row, r._rid,
     trim(r.case_id) as case_id,
     r.at as at_raw, wv_ts(r.at) as "at",
     r.action as action_raw, wv_enum('action', r.action) as action,
@@ -25,7 +25,9 @@ from stg_events e
 left join cases c on c.case_id = e.case_id;
 
 insert into rejects_acc
-select 'case_events', _file, _sheet, _row, _rule, _raw from chk_events where _rule is not null;
+select 'case_events', c._file, c._sheet, c._row, c._rule,
+    json_merge_patch(to_json(r), '{"_rid": null}')
+from chk_events c join raw_case_events r on r._rid = c._rid where c._rule is not null;
 
 create table case_events as
 with ok as (

@@ -4,7 +4,7 @@
 create or replace temp table stg_callbacks as
 select *, row(household_id, case_id, called_at, caller, outcome, comment) as _parsed
 from (
-    select r._file, r._sheet, r._row, to_json(r) as _raw,
+    select r._file, r._sheet, r._row, r._rid,
         trim(r.callback_id) as _key,
         trim(r.callback_id) as callback_id,
         wv_code(r.household_id) as household_id,
@@ -35,7 +35,9 @@ left join cases c on c.case_id = b.case_id
 where b._state in ('winner', 'nokey', 'duplicate');
 
 insert into rejects_acc
-select 'callbacks', _file, _sheet, _row, _rule, _raw from chk_callbacks where _rule is not null;
+select 'callbacks', c._file, c._sheet, c._row, c._rule,
+    json_merge_patch(to_json(r), '{"_rid": null}')
+from chk_callbacks c join raw_callbacks r on r._rid = c._rid where c._rule is not null;
 
 insert into superseded_acc
 select distinct 'callbacks', _key, _file, _winner_file from res_callbacks

@@ -4,7 +4,7 @@
 create or replace temp table stg_petitions as
 select *, row(registered_on, township_code, channel, category, persons, is_repeat) as _parsed
 from (
-    select r._file, r._sheet, r._row, to_json(r) as _raw,
+    select r._file, r._sheet, r._row, r._rid,
         trim(r.petition_id) as _key,
         trim(r.petition_id) as petition_id,
         r.registered_on as registered_on_raw, wv_date(r.registered_on) as registered_on,
@@ -37,7 +37,9 @@ left join townships t on t.township_code = p.township_code
 where p._state in ('winner', 'nokey', 'duplicate');
 
 insert into rejects_acc
-select 'petitions', _file, _sheet, _row, _rule, _raw from chk_petitions where _rule is not null;
+select 'petitions', c._file, c._sheet, c._row, c._rule,
+    json_merge_patch(to_json(r), '{"_rid": null}')
+from chk_petitions c join raw_petitions r on r._rid = c._rid where c._rule is not null;
 
 insert into superseded_acc
 select distinct 'petitions', _key, _file, _winner_file from res_petitions
