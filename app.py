@@ -66,10 +66,7 @@ st.set_page_config(page_title=ui.t("common.app_title"), page_icon="🏠", layout
 
 st.sidebar.markdown(f"**{ui.t('common.app_title')}**")
 ui.state.draw_chrome()
-demo = ui.is_demo()
-current_user = ui.auth.draw_sidebar(ui.lang(), demo)
-if demo:
-    st.sidebar.caption(ui.t("common.demo_banner"))
+current_user = ui.auth.draw_sidebar(ui.lang(), ui.is_demo())  # sign-in, or the demo switchers
 
 navigation = build_navigation(current_user.role)
 if navigation:

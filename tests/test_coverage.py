@@ -239,5 +239,5 @@ def test_fit_view_contains_the_rings() -> None:
     lon, lat, zoom = geo.fit_view([[[115.7, 33.8], [115.9, 33.8], [115.9, 33.9]]])
     assert lon == pytest.approx(115.8) and lat == pytest.approx(33.85)
     # at this zoom 900 px cover at least the 0.2° of longitude
-    assert 900 * 360 / (256 * 2**zoom) >= 0.2
+    assert 900 * 360 / (512 * 2**zoom) >= 0.2
     assert geo.fit_view([]) == (115.78, 33.85, 9.0)

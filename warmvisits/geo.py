@@ -100,8 +100,8 @@ def fit_view(rings: Iterable[Ring]) -> tuple[float, float, float]:
     span_lon = max(max(lons) - min(lons), 1e-4)
     span_lat = max(max(lats) - min(lats), 1e-4)
     lat_c = (max(lats) + min(lats)) / 2
-    # the map is about 900 px wide and 520 px high; a 256-px world tile spans 360° at zoom 0
-    zoom_lon = math.log2(900 / 256 * 360 / span_lon)
-    zoom_lat = math.log2(520 / 256 * 360 / (span_lat / math.cos(math.radians(lat_c))))
+    # the map is about 900 px wide and 520 px high; deck.gl's world is 512 px wide at zoom 0
+    zoom_lon = math.log2(900 / 512 * 360 / span_lon)
+    zoom_lat = math.log2(520 / 512 * 360 / (span_lat / math.cos(math.radians(lat_c))))
     zoom = max(min(zoom_lon, zoom_lat) - 0.3, 3.0)
     return (max(lons) + min(lons)) / 2, lat_c, round(min(zoom, 17.0), 2)

@@ -1,0 +1,178 @@
+"""The dashboard in a real browser (Playwright driving Debian's chromium against `streamlit run`
+on a free local port, small demo): every page loads without an error element and speaks
+Chinese, the language switch, a drill-down click narrows the scope and the URL, a deep link
+opened as the very first request to a new server gets the full navigation with its filters, the
+map's polygons draw, and no request leaves localhost (the ``page`` fixture asserts that after
+every test). With WARMVISITS_SCREENSHOTS=1 the overview and the coverage map are saved to
+docs/screenshots/ for the README."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import duckdb
+import pytest
+from conftest import error_elements, non_local_requests, start_server, wait_for_app
+
+from warmvisits import db as wdb
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+PAGE_TITLES = {
+    "overview": "领导总览",
+    "coverage": "入户覆盖",
+}
+ADMIN_PAGES = {"data", "users"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def sql(db: Path, query: str) -> list[tuple]:
+    with duckdb.connect(os.fspath(wdb.current_build(db)), read_only=True) as con:
+        return con.sql(query).fetchall()
+
+
+def open_app(pg: object, url: str) -> None:
+    pg.goto(url)  # type: ignore[attr-defined]
+    wait_for_app(pg)
+    pg.wait_for_selector("h1", timeout=30_000)  # type: ignore[attr-defined]
+
+
+def h1(pg: object) -> str:
+    return pg.locator("h1").first.inner_text().strip()  # type: ignore[attr-defined]
+
+
+def query_of(pg: object) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(pg.url).query).items()}  # type: ignore[attr-defined]
+
+
+def screenshot(pg: object, name: str) -> None:
+    if os.environ.get("WARMVISITS_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=os.fspath(SCREENSHOTS / f"{name}.png"))  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def last_round(small_db: Path) -> str:
+    return sql(small_db, "select max(round) from visits")[0][0]
+
+
+def test_every_page_loads_in_chinese_without_errors(
+    page: object, app_server: str, last_round: str
+) -> None:
+    stems = sorted(p.stem for p in (ROOT / "pages").glob("*.py") if p.stem not in ADMIN_PAGES)
+    assert "overview" in stems and "coverage" in stems
+    for stem in stems:
+        path = "" if stem == "overview" else stem
+        open_app(page, f"{app_server}/{path}?quarter={last_round}")
+        assert error_elements(page) == [], stem
+        title = h1(page)
+        assert CJK.search(title), (stem, title)
+        if stem in PAGE_TITLES:
+            assert title == PAGE_TITLES[stem]
+        assert "⟦" not in page.inner_text("body"), stem  # type: ignore[attr-defined]
+
+
+def test_overview_metrics_and_language_switch(
+    page: object, app_server: str, last_round: str
+) -> None:
+    open_app(page, f"{app_server}/?quarter={last_round}")
+    assert h1(page) == "领导总览"
+    assert page.locator("[data-testid='stMetric']").count() >= 10  # type: ignore[attr-defined]
+    assert "数据截至" in page.inner_text("body")  # type: ignore[attr-defined]
+    screenshot(page, "overview")
+    page.locator("[data-testid='stSidebar'] label").filter(has_text="English").click()  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => document.querySelector('h1') && document.querySelector('h1').innerText.includes('Leaders')",
+        timeout=30_000,
+    )
+    wait_for_app(page)
+    assert h1(page) == "Leaders' overview"
+    assert "Data as of" in page.inner_text("body")  # type: ignore[attr-defined]
+    assert query_of(page)["lang"] == "en"
+    assert error_elements(page) == []
+
+
+def test_clicking_a_league_row_narrows_the_scope_and_the_url(
+    page: object, app_server: str, last_round: str, small_db: Path
+) -> None:
+    first_code, first_name = sql(
+        small_db, "select township_code, township_name from townships order by 1 limit 1"
+    )[0]
+    open_app(page, f"{app_server}/?quarter={last_round}")
+    grid = page.locator("[data-testid='stDataFrame']").first  # type: ignore[attr-defined]
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    # the row-selection marker of the first data row (header row ~35 px, rows ~35 px)
+    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "code => location.search.includes('scope=' + code)", arg=first_code, timeout=30_000
+    )
+    wait_for_app(page)
+    assert query_of(page)["scope"] == first_code
+    assert (
+        first_name
+        in page.locator(
+            "[data-testid='stMain'] [data-testid='stCaptionContainer']"
+        ).first.inner_text()
+    )  # type: ignore[attr-defined]
+    assert error_elements(page) == []
+
+
+def test_deep_link_as_the_first_request_to_a_new_server(
+    page: object, small_db: Path, last_round: str
+) -> None:
+    first = sql(small_db, "select min(round) from visits")[0][0]
+    code, name = sql(
+        small_db, "select township_code, township_name from townships order by 1 desc limit 1"
+    )[0]
+    with start_server(small_db) as url:
+        open_app(page, f"{url}/coverage?quarter={first}&scope={code}&lang=zh")
+        assert h1(page) == "入户覆盖"
+        nav = page.locator("[data-testid='stSidebarNav']").inner_text()  # type: ignore[attr-defined]
+        for label in ("领导总览", "分析", "入户覆盖"):
+            assert label in nav
+        assert "coverage" not in nav.lower().split()  # no raw file names
+        chosen = page.locator("[data-testid='stSidebar'] input").evaluate_all(  # type: ignore[attr-defined]
+            "els => els.map(e => e.value || e.getAttribute('aria-label') || '')"
+        )
+        caption = page.locator(
+            "[data-testid='stMain'] [data-testid='stCaptionContainer']"
+        ).first.inner_text()  # type: ignore[attr-defined]
+        label = f"{first[:4]}年第{first[-1]}季度"
+        assert label in caption and name in caption
+        assert any(label in c for c in chosen) or label in page.inner_text(
+            "[data-testid='stSidebar']"
+        )  # type: ignore[attr-defined]
+        assert query_of(page) == {"quarter": first, "scope": code, "lang": "zh"}
+        assert error_elements(page) == []
+
+
+def test_map_polygons_draw(page: object, app_server: str, last_round: str) -> None:
+    open_app(page, f"{app_server}/coverage?quarter={last_round}")
+    canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first  # type: ignore[attr-defined]
+    canvas.wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")
+    colours = image.getcolors(maxcolors=1 << 16) or []
+    # more than the blank background: filled polygons in several colours
+    assert len(colours) > 3
+    screenshot(page, "coverage_map")
+    assert error_elements(page) == []
+
+
+def test_no_request_leaves_localhost(page: object, app_server: str, last_round: str) -> None:
+    open_app(page, f"{app_server}/coverage?quarter={last_round}")
+    page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    open_app(page, f"{app_server}/?quarter={last_round}")
+    requests = page.wv_requests  # type: ignore[attr-defined]
+    assert len(requests) > 10
+    assert non_local_requests(requests) == []
+    assert non_local_requests(["https://basemaps.cartocdn.com/x.json"]) != []
