@@ -438,3 +438,25 @@ def test_rebuild_in_the_middle_loses_nothing(small_exports: Path, tmp_path: Path
     # the rebuild made a new build current and left the store alone
     assert wdb.current_build(folder) != first
     assert path.exists() and ops.get_batch(path, b.batch_id) is not None
+
+
+def test_version_changes_with_every_write(tmp_path: Path) -> None:
+    path = tmp_path / "ops.sqlite"
+    assert ops.version(path) == "0:0:"
+    b = _batch(path, n=2)
+    v1 = ops.version(path)
+    assert v1.startswith("1:0:")
+    ops.record_outcome(path, b.batch_id, "C001", "满意", caller="甲")
+    v2 = ops.version(path)
+    assert v2.startswith("1:1:") and v2 != v1
+
+
+def test_register_app_callbacks_on_a_cursor(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "ops.sqlite"
+    b = _batch(path, n=2)
+    ops.record_outcome(path, b.batch_id, "C002", "不满意", caller="甲")
+    cur = duckdb.connect().cursor()
+    ops.register_app_callbacks(cur, path)
+    assert cur.sql("select case_id, outcome from app_callbacks").fetchall() == [("C002", "不满意")]

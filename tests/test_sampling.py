@@ -256,3 +256,79 @@ def test_count_outcomes() -> None:
     assert (c.calls, c.answered, c.satisfied, c.dissatisfied) == (5, 4, 3, 1)
     assert c.answer_rate == pytest.approx(0.8)
     assert c.estimate().rate == pytest.approx(0.75)
+
+
+# ------------------------------------------------------------------ tables for pages
+
+
+def test_summarise_outcomes_per_group() -> None:
+    df = pl.DataFrame(
+        {
+            "town": ["A", "A", "A", "B", "B"],
+            "outcome": ["满意", "不满意", None, "未接通", "基本满意"],
+        }
+    )
+    per = s.summarise_outcomes(df, "town")
+    a = per.row(0, named=True)
+    assert (a["town"], a["calls"], a["answered"], a["satisfied"], a["dissatisfied"]) == (
+        "A",
+        2,
+        2,
+        1,
+        1,
+    )
+    assert a["rate"] == pytest.approx(0.5)
+    b = per.row(1, named=True)
+    assert (b["calls"], b["answered"], b["answer_rate"], b["rate"]) == (2, 1, 0.5, 1.0)
+    total = s.summarise_outcomes(df).row(0, named=True)
+    assert (total["calls"], total["answered"], total["satisfied"]) == (4, 3, 2)
+
+
+def test_lqas_table_marks_each_place() -> None:
+    per = pl.DataFrame(
+        {"town": ["A", "B", "C"], "answered": [52, 52, 10], "dissatisfied": [2, 3, 0]}
+    )
+    got = s.lqas_table(per, "town")
+    assert got.get_column("verdict").to_list() == ["pass", "fail", "too_few"]
+    assert got.get_column("rule_d").to_list()[:2] == [2, 2]
+
+
+def test_backcheck_by_leader() -> None:
+    m = pl.DataFrame(
+        {
+            "leader_name": ["王一", "王一", "王一", "王二", "王二"],
+            "grid_code": ["G1", "G1", "G1", "G2", "G2"],
+            "recorded_method": ["入户", "入户", "电话", "入户", "入户"],
+            # not visited; visited but by phone though recorded at the door; as recorded;
+            # as recorded; not asked (unreached)
+            "visit_happened": [False, True, True, True, None],
+            "visit_how": [None, "电话", "电话", "入户", None],
+        }
+    )
+    got = s.backcheck_by_leader(m)
+    rows = {r["leader_name"]: r for r in got.iter_rows(named=True)}
+    assert (rows["王一"]["checked"], rows["王一"]["not_as_recorded"]) == (3, 2)
+    assert rows["王一"]["share"] == pytest.approx(2 / 3)
+    assert (rows["王二"]["checked"], rows["王二"]["not_as_recorded"]) == (1, 0)
+    low, high = s.wilson(2, 3)  # type: ignore[misc]
+    assert rows["王一"]["ci_low"] == pytest.approx(low)
+
+
+def test_design_and_draw_on_a_frame() -> None:
+    frame = pl.DataFrame(
+        {
+            "case_id": [f"C{i:02d}" for i in range(12)],
+            "town": ["A"] * 8 + ["B"] * 4,
+            "exclusion": [None] * 6 + ["no_phone", "open_batch"] + [None] * 4,
+        }
+    )
+    # eligible: A 6, B 4 (N = 10). p 0.9, e 0.2: n0 = 3.8415·0.09/0.04 = 8.64;
+    # 8.64 / (1 + 7.64/10) = 4.90 → 5; answer rate 1 → 5. 6 : 4 of 5 → 3 : 2.
+    d = s.design(frame, stratum="town", p=0.9, margin=0.2, minimum=0)
+    assert d.frame_sizes == {"A": 6, "B": 4}
+    assert d.excluded == {"no_phone": 1, "open_batch": 1}
+    assert d.size.n == 5 and d.allocation == {"A": 3, "B": 2}
+    drawn = s.draw_design(frame, d, key="case_id", seed=3)
+    assert drawn.height == 5
+    assert drawn.get_column("exclusion").null_count() == 5
+    assert d.stratified and d.population == 10

@@ -939,3 +939,25 @@ def import_call_list(
         else:
             report.already += 1
     return report
+
+
+def version(path: str | os.PathLike[str] | None = None) -> str:
+    """A cheap token that changes whenever an attempt or batch is written (for cache keys):
+    ``"<batches>:<attempts>:<last recorded_at>"``; ``"0:0:"`` without a store."""
+    p = Path(path) if path is not None else ops_path()
+    if not p.exists():
+        return "0:0:"
+    with _reading(p) as con:
+        row = con.execute(
+            "select (select count(*) from batches) as b, count(*) as a,"
+            " coalesce(max(recorded_at), '') as last from call_attempts"
+        ).fetchone()
+    return f"{row['b']}:{row['a']}:{row['last']}"
+
+
+def register_app_callbacks(
+    cur: Any, path: str | os.PathLike[str] | None = None, name: str = "app_callbacks"
+) -> None:
+    """Register :func:`outcomes_arrow` as ``name`` on a DuckDB cursor (registrations are per
+    cursor: run the query that reads it on the same cursor)."""
+    cur.register(name, outcomes_arrow(path))
