@@ -9,7 +9,7 @@ ui.query). Writes only the operational store (warmvisits.ops): batches, members,
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import polars as pl
 import streamlit as st
@@ -34,7 +34,8 @@ def _renew(key: str) -> None:
 
 def _frame(kind: str, f: ui.Filters, store: object, recent_days: int) -> pl.DataFrame:
     keys = ops.open_member_keys(store)  # type: ignore[arg-type]
-    since = datetime.now() - timedelta(days=recent_days)
+    # from the start of the day N days ago (a stable parameter, so the frame query caches)
+    since = datetime.combine(date.today() - timedelta(days=recent_days), datetime.min.time())
     recent = ops.recently_called(store, since)  # type: ignore[arg-type]
     since_s = since.strftime("%Y-%m-%d %H:%M:%S")
     if kind == "cases":

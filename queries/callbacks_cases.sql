@@ -12,8 +12,8 @@ select
     c.grid_code,
     v.village_name,
     t.township_name
-from cases as c
+from (select distinct unnest(cast($case_ids as varchar[])) as case_id) as wanted
+inner join cases as c on wanted.case_id = c.case_id
 left join villages as v on c.village_code = v.village_code
 left join townships as t on c.township_code = t.township_code
-where list_contains(cast($case_ids as varchar[]), c.case_id)
 order by c.case_id

@@ -26,6 +26,10 @@ recent as (
     select unnest(cast($recent_households as varchar[])) as household_id
 ),
 
+open_households as (
+    select unnest(cast($exclude_households as varchar[])) as household_id
+),
+
 final as (
     select
         c.household_id,
@@ -40,8 +44,7 @@ final as (
         c.method as recorded_method,
         case
             when coalesce(trim(h.phone), '') = '' then 'no_phone'
-            when list_contains(cast($exclude_households as varchar[]), c.household_id)
-                then 'open_batch'
+            when c.household_id in (select household_id from open_households) then 'open_batch'
             when c.household_id in (select household_id from recent) then 'recently_called'
         end as exclusion
     from claimed as c

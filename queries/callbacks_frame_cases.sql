@@ -38,6 +38,14 @@ recent as (
     select unnest(cast($recent_households as varchar[])) as household_id
 ),
 
+open_households as (
+    select unnest(cast($exclude_households as varchar[])) as household_id
+),
+
+open_cases as (
+    select unnest(cast($exclude_cases as varchar[])) as case_id
+),
+
 final as (
     select
         r.case_id,
@@ -55,8 +63,8 @@ final as (
         r.resolved_at,
         case
             when coalesce(trim(h.phone), '') = '' then 'no_phone'
-            when list_contains(cast($exclude_cases as varchar[]), r.case_id)
-                or list_contains(cast($exclude_households as varchar[]), f.household_id)
+            when r.case_id in (select case_id from open_cases)
+                or f.household_id in (select household_id from open_households)
                 then 'open_batch'
             when f.household_id in (select household_id from recent) then 'recently_called'
         end as exclusion

@@ -12,11 +12,10 @@ select
     g.leader_name,
     v.village_name,
     t.township_name
-from households as h
+from (select distinct unnest(cast($household_ids as varchar[])) as household_id) as wanted
+inner join households as h on wanted.household_id = h.household_id
 inner join grids as g on h.grid_code = g.grid_code
 left join villages as v on h.village_code = v.village_code
 left join townships as t on h.township_code = t.township_code
-where
-    list_contains(cast($household_ids as varchar[]), h.household_id)
-    and starts_with(h.grid_code, $scope)
+where starts_with(h.grid_code, $scope)
 order by h.household_id
