@@ -223,7 +223,7 @@ def design_section(f: ui.Filters, user: ui.User, store: object) -> None:
 
 
 def _call_list(batch: ops.Batch, store: object, f: ui.Filters) -> pl.DataFrame:
-    m = ops.members(store, batch.batch_id)  # type: ignore[arg-type]
+    m = ops.members(store, batch.batch_id, scope=ui.user().scope)  # type: ignore[arg-type]
     hh = ui.query(
         "callbacks_households",
         household_ids=m.get_column("household_id").to_list(),
@@ -331,7 +331,7 @@ def _close(store: object, batch: ops.Batch, user: ui.User) -> None:
 
 def calls_section(f: ui.Filters, user: ui.User, store: object) -> None:
     t = ui.t
-    batches = ops.list_batches(store)  # type: ignore[arg-type]
+    batches = ops.list_batches(store, scope=user.scope)  # type: ignore[arg-type]
     if not batches:
         st.info(t("callbacks.no_batches"))
         return

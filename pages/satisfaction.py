@@ -57,9 +57,18 @@ def _results_table(per: pl.DataFrame, by: str, names: dict[str, str]) -> None:
     )
 
 
-def _lqas(per: pl.DataFrame, by: str, names: dict[str, str]) -> None:
+def _lqas(rows: pl.DataFrame, names: dict[str, str]) -> None:
+    """LQAS pass/fail per township or grid over ``rows`` (one outcome per call or member)."""
     t = ui.t
     st.subheader(t("satisfaction.lqas"))
+    by = st.radio(
+        t("satisfaction.lqas_by"),
+        ["township_code", "grid_code"],
+        key="sat_lqas_by",
+        horizontal=True,
+        format_func=lambda b: t(f"satisfaction.lqas_by_opt.{b}"),
+    )
+    per = sampling.summarise_outcomes(rows, by)
     c = st.columns(4)
     p0 = c[0].number_input(t("satisfaction.p0"), 0.5, 0.999, 0.98, 0.01, key="sat_p0")
     p1 = c[1].number_input(t("satisfaction.p1"), 0.3, 0.99, 0.90, 0.01, key="sat_p1")
@@ -127,14 +136,21 @@ def _dissatisfied(rows: pl.DataFrame) -> None:
 
 
 def _names() -> dict[str, str]:
+    """Display names of townships and grids by code."""
     places = ui.query("callbacks_places", scope="")
-    return dict(places.select("township_code", "township_name").unique().iter_rows())
+    towns = dict(places.select("township_code", "township_name").unique().iter_rows())
+    grids = {
+        code: f"{name or code} ({leader})" if leader else (name or code)
+        for code, name, leader in places.select("grid_code", "grid_name", "leader_name").iter_rows()
+    }
+    return {**towns, **grids}
 
 
 def batch_results() -> None:
     t = ui.t
     store = ops.ops_path()
-    batches = ops.list_batches(store)
+    scope = ui.user().scope
+    batches = ops.list_batches(store, scope=scope)
     if not batches:
         st.info(t("satisfaction.no_batches"))
         return
@@ -146,7 +162,9 @@ def batch_results() -> None:
         format_func=lambda b: f"{b} · {by_id[b].title or ''}",
     )
     batch = by_id[batch_id]
-    m = ops.members(store, batch.batch_id).with_columns(pl.col("final_outcome").alias("outcome"))
+    m = ops.members(store, batch.batch_id, scope=scope).with_columns(
+        pl.col("final_outcome").alias("outcome")
+    )
     names = _names()
     if batch.kind == "backcheck":
         _backcheck(m)
@@ -177,8 +195,7 @@ def batch_results() -> None:
         st.caption(t("satisfaction.weighted_help"))
     st.subheader(t("satisfaction.by_stratum"))
     _results_table(per, "stratum", stratum_names)
-    per_town = sampling.summarise_outcomes(m, "township_code")
-    _lqas(per_town, "township_code", names)
+    _lqas(m, names)
     rows = m.filter(pl.col("outcome").is_not_null()).with_columns(
         pl.col("last_called_at").alias("called_at")
     )
@@ -251,7 +268,7 @@ def quarter_results(f: ui.Filters) -> None:
     per = sampling.summarise_outcomes(rows, "township_code")
     st.subheader(t("satisfaction.by_township"))
     _results_table(per, "township_code", names)
-    _lqas(per, "township_code", names)
+    _lqas(rows, names)
     _dissatisfied(rows)
 
 

@@ -330,3 +330,77 @@ def test_other_roles_see_masked_phones_and_cannot_record(
     assert phones == ["138****0001"]
     assert "13800000001" not in _texts(at)
     assert not [b for b in at.button if b.key == "cb_save"]
+
+
+def test_backcheck_batch_results_per_grid_leader(
+    cb_app: Callable[..., object], cb_db: Path
+) -> None:
+    store = ops.ops_path(cb_db)
+    mem = [
+        # 王一 recorded …-0001 and …-0002 at the door, …-0004 by phone; 李三 recorded …-0001
+        (f"{G1}-0001", G1, T1, "入户", "王一"),
+        (f"{G1}-0002", G1, T1, "入户", "王一"),
+        (f"{G1}-0004", G1, T1, "电话", "王一"),
+        (f"{G3}-0001", G3, T2, "入户", "李三"),
+    ]
+    b = ops.create_batch(
+        store,
+        kind="backcheck",
+        settings={},
+        seed=1,
+        frame_sizes={T1: 10, T2: 4},
+        allocation={T1: 3, T2: 1},
+        members=[
+            {
+                "household_id": h,
+                "grid_code": g,
+                "township_code": t,
+                "recorded_method": m,
+                "leader_name": who,
+                "stratum": t,
+            }
+            for h, g, t, m, who in mem
+        ],
+        created_by="t",
+    )
+    rec = ops.record_outcome
+    rec(store, b.batch_id, f"{G1}-0001", "满意", caller="t", visit_happened=False)  # not visited
+    rec(store, b.batch_id, f"{G1}-0002", "满意", caller="t", visit_happened=True, visit_how="电话")
+    rec(store, b.batch_id, f"{G1}-0004", "满意", caller="t", visit_happened=True, visit_how="电话")
+    rec(store, b.batch_id, f"{G3}-0001", "满意", caller="t", visit_happened=True, visit_how="入户")
+    at = cb_app("admin")
+    at.run()
+    at.switch_page("pages/satisfaction.py").run()
+    at.segmented_control(key="sat_mode").set_value("batch").run()
+    assert not at.exception
+    # 4 checked, 2 not as recorded (…-0001 not visited, …-0002 by phone not at the door)
+    assert _metric(at, "已核实住户") == "4" and _metric(at, "与记录不符") == "50.0%"
+    table = at.dataframe[0].value
+    rows = {r["网格员"]: r for r in table.to_dict("records")}
+    assert (rows["王一"]["已核实"], rows["王一"]["与记录不符"], rows["王一"]["不符比例"]) == (
+        3,
+        2,
+        "66.7%",
+    )
+    assert (rows["李三"]["已核实"], rows["李三"]["与记录不符"]) == (1, 0)
+
+
+def test_members_and_batches_follow_the_viewer_scope(tmp_path: Path) -> None:
+    store = tmp_path / "ops.sqlite"
+    b = ops.create_batch(
+        store,
+        kind="cases",
+        settings={},
+        seed=1,
+        frame_sizes={T1: 1, T2: 1},
+        allocation={T1: 1, T2: 1},
+        members=[
+            {"case_id": "C01", "household_id": f"{G1}-0001", "grid_code": G1},
+            {"case_id": "C06", "household_id": f"{G3}-0001", "grid_code": G3},
+        ],
+        created_by="t",
+    )
+    assert ops.members(store, b.batch_id, scope=T2).get_column("case_id").to_list() == ["C06"]
+    assert ops.members(store, b.batch_id).height == 2
+    assert [x.batch_id for x in ops.list_batches(store, scope=T2)] == [b.batch_id]
+    assert ops.list_batches(store, scope="341602199") == []

@@ -392,16 +392,22 @@ def get_batch(path: str | os.PathLike[str], batch_id: str) -> Batch | None:
 
 
 def list_batches(
-    path: str | os.PathLike[str], *, status: str | None = None, kind: str | None = None
+    path: str | os.PathLike[str],
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    scope: str = "",
 ) -> list[Batch]:
-    """Batches, newest first."""
+    """Batches, newest first; with a ``scope`` (a code prefix), only those with a member in it."""
     if not Path(path).exists():
         return []
     with _reading(path) as con:
         rows = con.execute(
-            "select * from batches where (? is null or status = ?) and (? is null or kind = ?)"
+            "select * from batches b where (? is null or status = ?) and (? is null or kind = ?)"
+            " and (? = '' or exists (select 1 from batch_members m where m.batch_id = b.batch_id"
+            " and substr(coalesce(m.grid_code, m.township_code, ''), 1, length(?)) = ?))"
             " order by created_at desc, batch_id desc",
-            (status, status, kind, kind),
+            (status, status, kind, kind, scope, scope, scope),
         ).fetchall()
     return [_batch(r) for r in rows]
 
@@ -570,8 +576,9 @@ _MEMBER_SCHEMA: dict[str, Any] = {
 }
 
 
-def members(path: str | os.PathLike[str], batch_id: str) -> pl.DataFrame:
-    """The batch's drawn list in order, with each member's call state.
+def members(path: str | os.PathLike[str], batch_id: str, scope: str = "") -> pl.DataFrame:
+    """The batch's drawn list in order, with each member's call state; with a ``scope`` (code
+    prefix) only the members whose grid (or township) is in it.
 
     ``final_outcome`` is the answered outcome, 未接通 after three unanswered attempts, else null
     (still to call); ``last_outcome`` the latest attempt's; ``can_call`` whether another attempt
@@ -595,9 +602,10 @@ def members(path: str | os.PathLike[str], batch_id: str) -> pl.DataFrame:
             from batch_members m
             left join a on a.member_key = m.member_key and a.rn = 1
             where m.batch_id = ?
+              and (? = '' or substr(coalesce(m.grid_code, m.township_code, ''), 1, length(?)) = ?)
             order by m.seq
             """,
-            (batch_id, batch_id),
+            (batch_id, batch_id, scope, scope, scope),
         ).fetchall()
         status = con.execute(
             "select status from batches where batch_id = ?", (batch_id,)
