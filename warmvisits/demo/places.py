@@ -139,7 +139,8 @@ def _township_names(scale: Scale, rng: np.random.Generator) -> tuple[list[str], 
     used = set(streets) | set(towns)
     chars = list(N.PLACE_CHARS)
     while len(streets) < scale.n_streets or len(towns) < scale.n_towns:
-        stem = "".join(rng.choice(chars, 2))
+        i, j = (int(x) for x in rng.integers(0, len(chars), 2))
+        stem = chars[i] + chars[j]
         if stem[0] == stem[1]:
             continue
         if len(streets) < scale.n_streets:
@@ -156,9 +157,16 @@ def _township_names(scale: Scale, rng: np.random.Generator) -> tuple[list[str], 
 
 def _name_pool(rng: np.random.Generator, count: int, used: set[str]) -> list[str]:
     out: list[str] = []
-    surnames = list(N.SURNAMES[:60])
+    surnames = list(N.SURNAMES)
+    suffixes = list(N.VILLAGE_SUFFIX)
+    tries = 0
     while len(out) < count:
-        name = str(rng.choice(surnames)) + str(rng.choice(list(N.VILLAGE_SUFFIX))) + "村"
+        a, b, c = (int(x) for x in rng.integers(0, 1 << 30, 3))
+        stem = surnames[a % len(surnames)]
+        if tries > 20 * count:  # single-character stems used up (city scale): two characters
+            stem += surnames[c % len(surnames)]
+        name = stem + suffixes[b % len(suffixes)] + "村"
+        tries += 1
         if name not in used:
             used.add(name)
             out.append(name)
