@@ -8,6 +8,8 @@ Filters live in the session and the URL (``?quarter=2023Q1&scope=341602101&lang=
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -61,6 +63,7 @@ def build_navigation(role: str) -> dict[str, list[st.Page]]:
     return nav
 
 
+_started = time.perf_counter()
 ui.ensure_router()
 st.set_page_config(page_title=ui.t("common.app_title"), page_icon="🏠", layout="wide")
 
@@ -70,6 +73,13 @@ current_user = ui.auth.draw_sidebar(ui.lang(), ui.is_demo())  # sign-in, or the 
 
 navigation = build_navigation(current_user.role)
 if navigation:
-    st.navigation(navigation).run()
+    current_page = st.navigation(navigation)
+    current_page.run()
+    # bench/pages.py: every script run's duration, when asked for (one line per run)
+    if timings := os.environ.get("WARMVISITS_SCRIPT_TIMES"):
+        with open(timings, "a", encoding="utf-8") as log:
+            log.write(
+                f"{current_page.url_path or 'overview'}\t{time.perf_counter() - _started:.6f}\n"
+            )
 else:
     st.title(ui.t("common.app_title"))
