@@ -404,3 +404,22 @@ def test_members_and_batches_follow_the_viewer_scope(tmp_path: Path) -> None:
     assert ops.members(store, b.batch_id).height == 2
     assert [x.batch_id for x in ops.list_batches(store, scope=T2)] == [b.batch_id]
     assert ops.list_batches(store, scope="341602199") == []
+
+
+def test_quarter_figures_equal_kpis_on_the_small_demo(
+    app_test: Callable[..., object], small_db: Path, kpis_cli: Callable[..., dict[str, object]]
+) -> None:
+    """With no app-recorded outcomes, the quarter's figures are exactly `warmvisits kpis`."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{ops.ops_path(small_db)}{suffix}").unlink(missing_ok=True)
+    k = kpis_cli(small_db, "2023Q1")
+    at = app_test({"quarter": "2023Q1"}, wv_role="leader")
+    at.run()
+    at.switch_page("pages/satisfaction.py").run()
+    assert not at.exception
+    assert _metric(at, "回访次数") == f"{k['callbacks']:,}"
+    rate, low, high = (k["satisfaction_rate"], k["satisfaction_ci_low"], k["satisfaction_ci_high"])
+    assert isinstance(rate, float) and isinstance(low, float) and isinstance(high, float)
+    assert _metric(at, "满意率") == f"{rate * 100:.1f}%"
+    assert _metric(at, "95% 置信区间") == f"{low * 100:.1f}%–{high * 100:.1f}%"
+    assert f"基于 {k['callbacks_answered']:,} 个接通回访" in _texts(at)
