@@ -43,27 +43,45 @@ def drill_table(df: pl.DataFrame, columns: dict[str, object], key: str, code_col
         ui.set_scope(df[code_col][rows[0]])
 
 
-def draw_map(f: ui.Filters) -> None:
-    df = ui.query("coverage_grid_map", quarter=f.quarter, scope=f.scope)
-    records = []
-    for row in df.iter_rows(named=True):
+@st.cache_data(max_entries=64, show_spinner=False)
+def map_records(
+    build: str, quarter: str, scope: str, lang: str, target: float, _df: pl.DataFrame
+) -> list[dict[str, object]]:
+    """The polygons, colours and tooltips of the grids (cached per build, quarter, scope and
+    language: parsing a district's boundaries on every rerun would cost more than the query)."""
+
+    def label(key: str) -> str:
+        return html.escape(i18n.t(key, lang))
+
+    records: list[dict[str, object]] = []
+    for row in _df.iter_rows(named=True):
         rings = geo.parse_polygon(row["boundary_wkt"])
         if not rings:
             continue
-        tip = (
-            f"<b>{html.escape(row['township_name'] or '')} {html.escape(row['village_name'] or '')}"
-            f" {html.escape(row['grid_name'] or '')}</b><br/>"
-            f"{html.escape(ui.t('coverage.tip_coverage'))}: {ui.fmt_pct(row['coverage'])}<br/>"
-            f"{html.escape(ui.t('coverage.tip_visited'))}: {ui.fmt_int(row['n_visited'])} / "
-            f"{ui.fmt_int(row['n_registered'])}<br/>"
-            f"{html.escape(ui.t('coverage.tip_door_share'))}: {ui.fmt_pct(row['door_share'])}<br/>"
-            f"{html.escape(ui.t('coverage.tip_leader'))}: {html.escape(row['leader_name'] or '')}"
+        place = " ".join(
+            html.escape(row[c] or "") for c in ("township_name", "village_name", "grid_name")
         )
-        color = geo.coverage_color(row["coverage"], settings.COVERAGE_TARGET)
+        tip = (
+            f"<b>{place}</b><br/>"
+            f"{label('coverage.tip_coverage')}: {ui.fmt_pct(row['coverage'])}<br/>"
+            f"{label('coverage.tip_visited')}: {ui.fmt_int(row['n_visited'])} / "
+            f"{ui.fmt_int(row['n_registered'])}<br/>"
+            f"{label('coverage.tip_door_share')}: {ui.fmt_pct(row['door_share'])}<br/>"
+            f"{label('coverage.tip_leader')}: {html.escape(row['leader_name'] or '')}"
+        )
+        color = geo.coverage_color(row["coverage"], target)
         for ring in rings:
             records.append(
                 {"grid_code": row["grid_code"], "polygon": ring, "color": color, "tip": tip}
             )
+    return records
+
+
+def draw_map(f: ui.Filters) -> None:
+    df = ui.query("coverage_grid_map", quarter=f.quarter, scope=f.scope)
+    records = map_records(
+        ui.current_build() or "", f.quarter, f.scope, f.lang, settings.COVERAGE_TARGET, df
+    )
     if not records:
         st.info(ui.t("coverage.map_no_boundaries"))
         return
