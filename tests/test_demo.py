@@ -101,11 +101,11 @@ def test_rejects_are_exactly_the_planted_rows(small: tuple[demo.DemoSummary, Pat
     with _con(db) as con:
         got = con.sql("select file, sheet, row_number, kind, rule from rejects").fetchall()
     norm = {(Path(f).name, s or None, int(r), k, rule) for f, s, r, k, rule in got}
-    want = {(p.file, p.sheet, p.row_number, p.kind, p.rule) for p in summary.planted}
-    assert len(got) == len(summary.planted)
+    want = {(p.file, p.sheet, p.row_number, p.kind, p.rule) for p in summary.rejects}
+    assert len(got) == len(summary.rejects)
     assert norm == want
     # every kind of bad row the contract lists is planted somewhere
-    rules = {p.rule for p in summary.planted}
+    rules = {p.rule for p in summary.rejects}
     for rule in (
         "missing_required",
         "bad_code",
@@ -127,6 +127,20 @@ def test_rejects_are_exactly_the_planted_rows(small: tuple[demo.DemoSummary, Pat
         "due_before_received",
     ):
         assert rule in rules, rule
+
+
+def test_warnings_are_exactly_the_marked_rows(small: tuple[demo.DemoSummary, Path]) -> None:
+    summary, db = small
+    with _con(db) as con:
+        got = con.sql("select file, sheet, row_number, kind, rule from warnings").fetchall()
+    norm = sorted((Path(f).name, s or None, int(r), k, rule) for f, s, r, k, rule in got)
+    want = sorted((p.file, p.sheet, p.row_number, p.kind, p.rule) for p in summary.warnings)
+    assert norm == want
+    assert {p.rule for p in summary.warnings} == {
+        "bad_phone",
+        "answer_not_an_option",
+        "unknown_visit_link",
+    }
 
 
 def test_planted_rows_are_extra(small: tuple[demo.DemoSummary, Path]) -> None:

@@ -83,4 +83,4 @@ def test_places_loaded(district: tuple[demo.DemoSummary, Path]) -> None:
         visits = one("select count(*) from visits")
         assert 4_000_000 <= visits <= 4_700_000
         rejects = one("select count(*) from rejects")
-    assert rejects == len(summary.planted)
+    assert rejects == len(summary.rejects)

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from warmvisits.demo.output import (
     write_xlsx,
 )
 from warmvisits.demo.places import SCALES, Places, build_places
+from warmvisits.rules import REJECT_RULES, WARNING_RULES
 from warmvisits.schema import KINDS
 
 CN_NUM = {1: "一", 2: "二", 3: "三", 4: "四"}
@@ -39,12 +40,21 @@ class DemoSummary:
     seed: int
     files: list[str]
     rows: dict[str, int]  # regular (valid) rows per kind
-    planted: list[PlantedRow]  # the extra bad rows, each a reject of the build
+    planted: list[PlantedRow]  # extra bad rows (rejects) and marked regular rows (warnings)
     expected: dict[str, float | int | None]  # 2023Q1 district figures of METRICS.md
     variation: dict[str, object]  # the unevenness planted on purpose
     bytes: int = 0
     seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rejects(self) -> list[PlantedRow]:
+        """The planted rows the build must reject."""
+        return [p for p in self.planted if p.rule in REJECT_RULES]
+
+    @property
+    def warnings(self) -> list[PlantedRow]:
+        """The planted regular rows the build keeps with a warning."""
+        return [p for p in self.planted if p.rule in WARNING_RULES]
 
 
 def _zh(kind: str, df: pl.DataFrame) -> pl.DataFrame:
@@ -234,6 +244,7 @@ def generate(
             s.plant(
                 plant_rng, row(4, household_id=f"{ghost}-0001", grid_code=ghost), "unknown_grid"
             )
+            s.mark(part.height // 2, {s.df.columns[3]: "138123456"}, "bad_phone", "9-digit phone")
         enc = "utf-8-sig" if trow["is_street"] else ("gb18030" if ti % 2 else "utf-8")
         w.csv(f"{N.DISTRICT}住户台账_{tname}.csv", s, enc)
         csv_seen += 1
@@ -331,6 +342,9 @@ def generate(
             s = Sheet(None, df, "visits")
             if r == 0 and is_urban:
                 _plant_visits(s, plant_rng, int(vis.seq.size), code, grid_codes)
+            if r == 1 and is_urban:
+                k = int(np.nonzero(df["走访方式"].to_numpy() == "入户")[0][0])
+                s.mark(k, {"M1Q2": "E"}, "answer_not_an_option", "M1Q2=E")
             name = f"{N.DISTRICT}{year}年第{CN_NUM[q]}季度暖心走访登记表（{form}）"
             if code == "2023Q3" and not is_urban:
                 name += "(1)"
@@ -363,6 +377,10 @@ def generate(
         s = Sheet(None, txt, "cases")
         if year == "2023":
             _plant_cases(s, plant_rng, txt)
+        else:
+            k = int(np.nonzero(txt["关联走访编号"].is_not_null().to_numpy())[0][0])
+            link = str(txt["关联走访编号"][k]) + "、ZF2419999999"
+            s.mark(k, {"关联走访编号": link}, "unknown_visit_link")
         w.csv(f"一网共治平台事项台账_{year}年.csv", s, enc)
         ev = cases.events.join(
             part.select("case_id"), on="case_id", how="semi", maintain_order="left"
@@ -605,9 +623,10 @@ def cli_demo(args: argparse.Namespace) -> int:
         print(f"warmvisits demo: {exc}", file=sys.stderr)
         return 2
     e = summary.expected
+    n_bad = len(summary.rejects)
     print(
         f"演示数据已写入 {summary.out}（{summary.scale}，种子 {summary.seed}）：{len(summary.files)} 个文件，"
-        f"{sum(summary.rows.values())} 行，另植入 {len(summary.planted)} 行错误数据。"
+        f"{sum(summary.rows.values())} 行，另植入 {n_bad} 行错误数据、{len(summary.planted) - n_bad} 行警告数据。"
         f"2023Q1：走访 {e.get('visited_households')} 户，事项 {e.get('cases_received')} 件，"
         f"办结 {e.get('cases_resolved')} 件。",
         file=sys.stderr,

@@ -5,6 +5,7 @@ that Excel stored as numbers; and planting the few bad rows at known Excel-visib
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,9 @@ MANIFEST = ".warmvisits-demo.json"
 
 @dataclass(frozen=True)
 class PlantedRow:
-    """A bad row the build must reject: where a person sees it in Excel, and why."""
+    """A planted row: where a person sees it in Excel, its kind, and the rule it breaks. Rules
+    of warmvisits.rules.REJECT_RULES are extra rows the build must reject; rules of
+    WARNING_RULES are regular rows the build keeps with a warning."""
 
     file: str
     sheet: str | None
@@ -37,6 +40,7 @@ class Sheet:
     exported: str | None = None
     numeric: frozenset[str] = frozenset()  # xlsx: columns whose digit-only values are numbers
     inserts: list[tuple[int, int, dict[str, str | None], str, str]] = field(default_factory=list)
+    marks: list[tuple[int, str, str]] = field(default_factory=list)  # (row index, rule, note)
 
     @property
     def first_data_row(self) -> int:
@@ -53,9 +57,25 @@ class Sheet:
         pos = int(rng.integers(lo, self.df.height + 1))
         self.inserts.append((pos, len(self.inserts), row, rule, note))
 
+    def mark(self, k: int, changes: dict[str, str | None], rule: str, note: str = "") -> None:
+        """Change a regular row so that the build keeps it with a warning."""
+        for col, value in changes.items():
+            self.df[k, col] = value
+        self.marks.append((k, rule, note))
+
     def finish(self, file: str) -> tuple[pl.DataFrame, list[PlantedRow]]:
+        """The rows to write, and every planted row (inserted rejects and marked warnings)
+        with its Excel-visible row number."""
+        positions = sorted(pos for pos, *_ in self.inserts)
+        warned = [
+            PlantedRow(
+                file, self.name, k + bisect_right(positions, k) + self.first_data_row,
+                self.kind, rule, note,
+            )
+            for k, rule, note in self.marks
+        ]  # fmt: skip
         if not self.inserts:
-            return self.df, []
+            return self.df, warned
         ordered = sorted(self.inserts, key=lambda x: (x[0], x[1]))
         parts: list[pl.DataFrame] = []
         planted: list[PlantedRow] = []
@@ -69,7 +89,7 @@ class Sheet:
             )
             prev = pos
         parts.append(self.df.slice(prev))
-        return pl.concat(parts), planted
+        return pl.concat(parts), planted + warned
 
 
 def as_text(df: pl.DataFrame, formats: dict[str, str] | None = None) -> pl.DataFrame:
