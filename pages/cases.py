@@ -34,6 +34,7 @@ AGES = [
     ("n_age_over_60", "cases.age_over_60"),
 ]
 PICK_KEY = "cases_pick"
+PICK_LIMIT = 200
 
 
 def as_of_moment(default_as_of: str | None, quarter: str) -> str:
@@ -202,19 +203,22 @@ def case_list(df: pl.DataFrame, key: str, file_stem: str) -> str | None:
         key=key,
     )
     a, b, _ = st.columns([1, 1, 4])
+    # the files are written only when a button is clicked (deferred), not on every run
     a.download_button(
         ui.t("cases.download_csv"),
-        data=to_csv(table),
+        data=lambda: to_csv(table),
         file_name=f"{file_stem}.csv",
         mime="text/csv",
         key=f"{key}_csv",
+        on_click="ignore",
     )
     b.download_button(
         ui.t("cases.download_xlsx"),
-        data=to_xlsx(table, sheet=file_stem),
+        data=lambda: to_xlsx(table, sheet=file_stem),
         file_name=f"{file_stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
+        on_click="ignore",
     )
     rows = event.selection.rows if event is not None else []
     return str(df["case_id"][rows[0]]) if rows else None
@@ -464,8 +468,10 @@ def main() -> None:
     st.subheader(ui.t("cases.stuck_title", days=int(stuck_days)))
     remember_click("cases_stuck_list", case_list(stuck, "cases_stuck_list", "stuck"))
 
-    choices = ["", *overdue["case_id"].to_list()]
-    choices += [x for x in stuck["case_id"].to_list() if x not in set(choices)]
+    # the pick box offers the first cases of each list (a click on any row opens any case)
+    choices = ["", *overdue["case_id"].head(PICK_LIMIT).to_list()]
+    seen = set(choices)
+    choices += [x for x in stuck["case_id"].head(PICK_LIMIT).to_list() if x not in seen]
     picked = st.session_state.get(PICK_KEY)
     if picked and picked not in choices:
         choices.append(picked)

@@ -282,19 +282,22 @@ def resolved_list(cases: pl.DataFrame) -> None:
     )
     st.dataframe(table, hide_index=True, width="stretch", height=360, key="resolution_list")
     a, b, _ = st.columns([1, 1, 4])
+    # the files are written only when a button is clicked (deferred), not on every run
     a.download_button(
         ui.t("resolution.download_csv"),
-        data=to_csv(table),
+        data=lambda: to_csv(table),
         file_name="resolved.csv",
         mime="text/csv",
         key="resolution_list_csv",
+        on_click="ignore",
     )
     b.download_button(
         ui.t("resolution.download_xlsx"),
-        data=to_xlsx(table, sheet="resolved"),
+        data=lambda: to_xlsx(table, sheet="resolved"),
         file_name="resolved.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="resolution_list_xlsx",
+        on_click="ignore",
     )
 
 
