@@ -198,7 +198,8 @@ def section_files() -> None:
     limit_mb = uploads.max_upload_bytes() / 1024 / 1024
     st.file_uploader(
         t("data.upload", mb=f"{limit_mb:g}"),
-        type=[s.lstrip(".") for s in uploads.ALLOWED_SUFFIXES],
+        # no ``type=``: Streamlit would raise on another type; warmvisits.uploads refuses it
+        # with a clear message instead (and checks the content, not only the name)
         accept_multiple_files=True,
         key=UPLOADER,
         help=t("data.upload_help"),

@@ -81,7 +81,7 @@ def write_exports(folder: Path) -> Path:
                 REJECTED[0][:15],
                 REJECTED[1],
                 REJECTED[2],
-                "薛阁街道马元社区",
+                FORMULA,
                 "2",
                 "在册",
             ]
@@ -118,7 +118,7 @@ def write_exports(folder: Path) -> Path:
         [
             ["C1", "暖心走访", "V1", G1, "供电供水", "<img src=x onerror=alert(1)>路灯" + MARKDOWN,
              "一般", "2023-02-21 09:00:00", "", "已办结", "村社区", "=1+2", "2023-02-25 10:00:00"],
-            ["C2", "暖心走访", "V3", G2, "农田水利", "灌溉渠 =SUM(A1:A9)", "复杂",
+            ["C2", "暖心走访", "V3", G2, "农田水利", "=SUM(A1:A9) 灌溉渠" + SCRIPT, "一般",
              "2023-02-22 09:00:00", "", "已移交上级", "乡镇街道", "芦庙镇水利站", ""],
         ],
     )  # fmt: skip
