@@ -70,6 +70,22 @@ def downloads(monkeypatch):
         return original(self, path_or_data, mimetype, kind, filename)
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+
+    # deferred downloads (data=callable) are made on click: make them now to look inside
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    original_deferred = MediaFileManager.add_deferred
+
+    def record_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        data = data_callable()
+        if hasattr(data, "read"):
+            data = data.read()
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        seen.append((file_name or "", mimetype or "", bytes(data)))
+        return original_deferred(self, data_callable, mimetype, coordinates, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
     return seen
 
 
