@@ -35,6 +35,7 @@ AGES = [
 ]
 PICK_KEY = "cases_pick"
 PICK_LIMIT = 200
+SHOW_ROWS = 1000  # rows drawn in a list; the downloads hold every row
 
 
 def as_of_moment(default_as_of: str | None, quarter: str) -> str:
@@ -193,11 +194,13 @@ def case_list(df: pl.DataFrame, key: str, file_stem: str) -> str | None:
         st.caption(ui.t("common.no_rows"))
         return None
     table = list_table(df)
+    if df.height > SHOW_ROWS:
+        st.caption(ui.t("cases.list_capped", shown=SHOW_ROWS, total=ui.fmt_int(df.height)))
     event = st.dataframe(
-        table,
+        table.head(SHOW_ROWS),
         hide_index=True,
         width="stretch",
-        height=min(420, 38 + 35 * df.height),
+        height=min(420, 38 + 35 * min(df.height, SHOW_ROWS)),
         on_select="rerun",
         selection_mode="single-row",
         key=key,

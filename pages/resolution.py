@@ -17,7 +17,7 @@ import streamlit as st
 
 import ui
 from warmvisits.safe_export import to_csv, to_xlsx
-from warmvisits.survival import KMCurve, curve_frame, kaplan_meier, km_by_group, km_quantile
+from warmvisits.survival import KMCurve, curve_on_grid, kaplan_meier, km_by_group, km_quantile
 
 DIMS = {
     "all": "resolution.all",
@@ -48,39 +48,38 @@ def km_value(x: float | None) -> str:
 
 
 def curve_traces(fig: go.Figure, curve: KMCurve, name: str, colour: str) -> None:
-    """A KM step curve with its confidence band as a shaded area."""
-    f = curve_frame(curve)
-    # extend the last step to the longest follow-up so the curve does not stop at the last event
-    days = f["days"].to_list()
-    still, lo, hi = f["still_open"].to_list(), f["lower"].to_list(), f["upper"].to_list()
-    group = name
+    """A KM step curve with its confidence band as a shaded area (read on a grid of at most
+    about 400 points, so thousands of cases draw quickly)."""
+    end = float(curve.time[-1]) if len(curve.time) else 0.0
+    f = curve_on_grid(curve, step=max(0.25, end / 400))
+    days = f["days"].to_numpy()
     fig.add_scatter(
         x=days,
-        y=hi,
+        y=f["upper"].to_numpy(),
         mode="lines",
         line={"width": 0, "shape": "hv"},
         showlegend=False,
         hoverinfo="skip",
-        legendgroup=group,
+        legendgroup=name,
     )
     fig.add_scatter(
         x=days,
-        y=lo,
+        y=f["lower"].to_numpy(),
         mode="lines",
         line={"width": 0, "shape": "hv"},
         fill="tonexty",
         fillcolor=_rgba(colour, 0.18),
         showlegend=False,
         hoverinfo="skip",
-        legendgroup=group,
+        legendgroup=name,
     )
     fig.add_scatter(
         x=days,
-        y=still,
+        y=f["still_open"].to_numpy(),
         mode="lines",
         line={"color": colour, "shape": "hv", "width": 2},
         name=name,
-        legendgroup=group,
+        legendgroup=name,
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from warmvisits.survival import (
     curve_frame,
+    curve_on_grid,
     kaplan_meier,
     km_by_group,
     km_median,
@@ -130,3 +131,14 @@ def test_curve_frame_and_groups() -> None:
     assert list(curves["a"].survival) == pytest.approx([2 / 3, 1 / 3])
     assert list(curves["b"].survival) == pytest.approx([0.5])
     assert curves["b"].median == 1.0
+
+
+def test_curve_on_grid_reads_the_step_function() -> None:
+    # resolution times 1, 2, 3, 5 with S = .875, .75, .6, .2 (test_hand_worked_curve)
+    g = curve_on_grid(kaplan_meier(DUR, RES), step=0.5)
+    assert list(g["days"]) == [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5]
+    expected = [1, 1, 0.875, 0.875, 0.75, 0.75, 0.6, 0.6, 0.6, 0.6, 0.2]
+    assert list(g["still_open"]) == pytest.approx(expected)
+    assert (
+        curve_on_grid(kaplan_meier([2.0], [False]), until=3)["still_open"].to_list() == [1.0] * 13
+    )

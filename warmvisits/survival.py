@@ -210,6 +210,31 @@ def curve_frame(curve: KMCurve, *, start: bool = True) -> pl.DataFrame:
     return pl.concat([head, rows])
 
 
+def curve_on_grid(curve: KMCurve, step: float = 0.25, until: float | None = None) -> pl.DataFrame:
+    """The step curve read at every ``step`` days from 0 to ``until`` (default: the last
+    resolution time): days, still_open, lower, upper. The value at day x is that of the last
+    resolution time at or before x (1 before the first). For plotting thousands of cases with a
+    few hundred points; the curve's own points (:func:`curve_frame`) stay exact."""
+    end = until if until is not None else (float(curve.time[-1]) if len(curve.time) else 0.0)
+    grid = np.arange(0.0, end + step / 2, step) if end > 0 else np.array([0.0])
+    idx = np.searchsorted(curve.time, grid, side="right") - 1
+    ones = np.ones_like(grid)
+
+    def at(values: np.ndarray) -> np.ndarray:
+        if len(values) == 0:
+            return ones
+        return np.where(idx >= 0, values[np.maximum(idx, 0)], 1.0)
+
+    return pl.DataFrame(
+        {
+            "days": grid,
+            "still_open": at(curve.survival),
+            "lower": at(curve.lower),
+            "upper": at(curve.upper),
+        }
+    )
+
+
 @dataclass(frozen=True)
 class GroupSummary:
     group: str | None
