@@ -154,11 +154,13 @@ def build(
         scripts = sorted(Path(sql_dir).glob("*.sql"))
         for script in [s for s in scripts if s.name < _BEFORE_ANSWERS]:
             _run_script(con, script, say)
-        _check_answers(con, reads, say)
+        t = time.perf_counter()
+        checks = _answer_checks(con, reads)
+        say(f"answers checked against the menu: {time.perf_counter() - t:.1f} s")
         for script in [s for s in scripts if s.name >= _BEFORE_ANSWERS]:
             _run_script(con, script, say)
             if script.name.startswith(_BEFORE_ANSWERS):
-                _create_answers_view(con)
+                _create_answers(con, checks)
         _write_bookkeeping(con, reads, report, exports, demo, build_id)
         _fill_report(con, report)
         con.execute("checkpoint")
@@ -232,19 +234,32 @@ def _sql_text(value: str) -> str:
 
 
 def _load_enums(con: duckdb.DuckDBPyConnection) -> None:
-    """``wv_enum(domain, s)`` and ``wv_answer(s)`` as map lookups built from warmvisits/schema.py.
+    """``wv_enum(domain, s)`` and ``wv_answer(s)``, built from warmvisits/schema.py.
 
-    A map lookup (rather than a join to an alias table) is cheap on millions of rows and works
-    inside list lambdas. The key is the value folded as ``normalise_value`` folds it."""
+    A value already in its canonical (Chinese) form passes through an ``in (...)`` test, which
+    is cheap on millions of rows; only other spellings (English aliases, odd case or spacing)
+    go through the map of every accepted spelling. Map lookups also work inside list lambdas."""
     rows = enum_alias_rows()
     norm = "regexp_replace(lower(trim(s)), '[\\s_]+', ' ', 'g')"
+    canonical: dict[str, set[str]] = {}
+    for d, _alias, v in rows:
+        canonical.setdefault(d, set()).add(v)
+    fast = " ".join(
+        f"when dom = {_sql_text(d)} and s in ({', '.join(_sql_text(v) for v in sorted(vs))}) then s"
+        for d, vs in sorted(canonical.items())
+    )
     pairs = ", ".join(f"{_sql_text(d + '|' + a)}: {_sql_text(v)}" for d, a, v in rows)
     con.execute(
-        f"create or replace temp macro wv_enum(dom, s) as (map {{{pairs}}})[dom || '|' || {norm}]"
+        f"create or replace temp macro wv_enum(dom, s) as case {fast} "
+        f"else (map {{{pairs}}})[dom || '|' || {norm}] end"
     )
     answers = {a: v for d, a, v in rows if d in ("choice", "yes_no", "good_bad")}
+    values = sorted(set(answers.values()))
     literal = ", ".join(f"{_sql_text(a)}: {_sql_text(v)}" for a, v in sorted(answers.items()))
-    con.execute(f"create or replace temp macro wv_answer(s) as (map {{{literal}}})[{norm}]")
+    con.execute(
+        f"create or replace temp macro wv_answer(s) as case when s in "
+        f"({', '.join(_sql_text(v) for v in values)}) then s else (map {{{literal}}})[{norm}] end"
+    )
 
 
 def _run_script(con: duckdb.DuckDBPyConnection, script: Path, say: Progress) -> None:
@@ -260,13 +275,13 @@ def _run_script(con: duckdb.DuckDBPyConnection, script: Path, say: Progress) -> 
 # ---------------------------------------------------------------------------- answers
 
 
-def _check_answers(con: duckdb.DuckDBPyConnection, reads: list[TableRead], say: Progress) -> None:
-    """Normalise every answer column of raw_visits against the clean menu (in place).
+def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> dict[str, str]:
+    """Warn about every answer outside its item's options and every item column the menu does
+    not know; return, per known item column, the SQL expression of its checked answer.
 
-    An answer outside its item's options is blanked with an ``answer_not_an_option`` warning;
-    a column that looks like an item but is not in the menu is dropped with an
-    ``unknown_item_column`` warning (one per file and sheet)."""
-    t = time.perf_counter()
+    An answer outside its item's options is blanked (``answer_not_an_option``); a column that
+    looks like an item but is not in the menu is ignored (``unknown_item_column``, one warning
+    per file and sheet). The raw table keeps the cells as exported, for the rejects."""
     menu = dict(con.sql("select item_code, answer_type from menu").fetchall())
     cols = [
         c
@@ -283,39 +298,35 @@ def _check_answers(con: duckdb.DuckDBPyConnection, reads: list[TableRead], say: 
                     "'unknown_item_column', $d)",
                     {"f": tr.path, "s": tr.sheet, "d": f"{col}: not in the menu, column ignored"},
                 )
-    replace = []
+    checks: dict[str, str] = {}
     for col in cols:
         if col not in menu:
-            con.execute(f'alter table raw_visits drop column "{col}"')
             continue
         options = ", ".join(_sql_text(o) for o in ANSWER_OPTIONS[menu[col]])
-        checked = f'case when wv_answer("{col}") in ({options}) then wv_answer("{col}") end'
+        checked = (
+            f'case when "{col}" in ({options}) then "{col}" '
+            f'when wv_answer("{col}") in ({options}) then wv_answer("{col}") end'
+        )
         # col matched ^M[0-9]+Q[0-9]+$; options come from warmvisits/schema.py
         con.execute(
             f"""insert into warnings_acc
             select 'visits', _file, _sheet, _row, 'answer_not_an_option', '{col}=' || "{col}"
             from raw_visits where "{col}" is not null and ({checked}) is null"""  # noqa: S608
         )
-        replace.append(f'{checked} as "{col}"')
-    if replace:
-        con.execute(
-            "create or replace temp table raw_visits as select * replace ("  # noqa: S608
-            + ", ".join(replace)
-            + ") from raw_visits"
-        )
-    say(f"answers checked against the menu: {time.perf_counter() - t:.1f} s")
+        checks[col] = checked
+    return checks
 
 
-def _create_answers_view(con: duckdb.DuckDBPyConnection) -> None:
-    """``visit_answers(visit_id, item_code, answer)``: the long form of visit_answers_wide."""
-    items = [
-        c
-        for (c,) in con.sql(
-            "select column_name from duckdb_columns() where table_name = 'visit_answers_wide'"
-        ).fetchall()
-        if ITEM_CODE.match(c)
-    ]
-    if items:
+def _create_answers(con: duckdb.DuckDBPyConnection, checks: dict[str, str]) -> None:
+    """``visit_answers_wide``: one row per clean visit, one column per menu item, checked
+    answers only; ``visit_answers(visit_id, item_code, answer)``: its long form, a view."""
+    items = "".join(f', {expr} as "{col}"' for col, expr in sorted(checks.items()))
+    con.execute(
+        f"create table visit_answers_wide as select trim(r.visit_id) as visit_id{items} "  # noqa: S608
+        "from raw_visits r semi join (select _rid from chk_visits where _rule is null) c "
+        "on c._rid = r._rid"
+    )
+    if checks:
         con.execute(
             "create view visit_answers as select visit_id, item_code, answer from "
             "(unpivot visit_answers_wide on columns(* exclude (visit_id)) "

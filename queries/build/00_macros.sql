@@ -13,6 +13,7 @@ create or replace temp macro wv_norm(s) as regexp_replace(lower(trim(s)), '[\s_]
 create or replace temp macro wv_code(s) as (
     case
         when s is null then null
+        when not contains(s, '.') and not contains(s, 'E') and not contains(s, 'e') then trim(s)
         when regexp_full_match(trim(s), '[0-9]+\.0+') then split_part(trim(s), '.', 1)
         when regexp_full_match(trim(s), '[0-9](\.[0-9]+)?[eE]\+?[0-9]+')
             then cast(cast(trim(s) as double) as hugeint)::varchar
@@ -23,13 +24,18 @@ create or replace temp macro wv_code(s) as (
 -- every date/time form of EXPORT-FORMAT.md, rounded to the second (half a second rounds up)
 create or replace temp macro wv_ts(s) as date_trunc(
     'second',
-    try_strptime(trim(s), [
-        '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%d',
-        '%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d',
-        '%Y年%m月%d日 %H:%M:%S', '%Y年%m月%d日 %H:%M', '%Y年%m月%d日',
-        '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%g', '%Y-%m-%d %H:%M:%S.%f',
-        '%Y/%m/%d %H:%M:%S.%g', '%Y/%m/%d %H:%M:%S.%f'
-    ]) + interval 500 millisecond
+    coalesce(
+        -- ISO forms (2023-02-20, 2023-02-20 14:03:00) take the fast path
+        case when regexp_full_match(s, '[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?')
+             then try_cast(s as timestamp) end,
+        try_strptime(trim(s), [
+            '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%d',
+            '%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d',
+            '%Y年%m月%d日 %H:%M:%S', '%Y年%m月%d日 %H:%M', '%Y年%m月%d日',
+            '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%g', '%Y-%m-%d %H:%M:%S.%f',
+            '%Y/%m/%d %H:%M:%S.%g', '%Y/%m/%d %H:%M:%S.%f'
+        ])
+    ) + interval 500 millisecond
 );
 
 create or replace temp macro wv_date(s) as cast(wv_ts(s) as date);
@@ -70,10 +76,19 @@ create or replace temp macro wv_phone_ok(p) as
 --   'superseded' an older file's row that differs from the winner: listed in the report;
 --   'nokey'      the key is blank: validation rejects it.
 create or replace temp macro wv_resolve(tbl) as table
-with ranked as (
-    select *,
-        row_number() over (partition by _file, _sheet, _key order by _row) as _nth
-    from query_table(tbl)
+with repeated as (
+    -- keys seen more than once: only their rows need ranking (most keys are unique)
+    select _key from query_table(tbl) where _key is not null group by _key having count(*) > 1
+),
+single as (
+    select t.*, null::varchar as _winner_file,
+        case when t._key is null then 'nokey' else 'winner' end as _state
+    from query_table(tbl) t anti join repeated r on r._key = t._key
+),
+ranked as (
+    select t.*,
+        row_number() over (partition by t._file, t._sheet, t._key order by t._row) as _nth
+    from query_table(tbl) t semi join repeated r on r._key = t._key
 ),
 firsts as (
     select *,
@@ -81,18 +96,18 @@ firsts as (
         first(_file) over w as _winner_file,
         first(_parsed) over w as _winner_parsed
     from ranked
-    where _nth = 1 and _key is not null
+    where _nth = 1
     window w as (partition by _key order by _file desc, _sheet desc nulls last, _row)
 )
-select * exclude (_winner_parsed, _rank),
+select * from single
+union all by name
+select * exclude (_winner_parsed, _rank, _nth),
     case when _rank = 1 then 'winner'
          when _parsed is not distinct from _winner_parsed then 'same'
          else 'superseded' end as _state
 from firsts
 union all by name
-select *, null as _winner_file, 'duplicate' as _state from ranked where _nth > 1 and _key is not null
-union all by name
-select *, null as _winner_file, 'nokey' as _state from ranked where _key is null;
+select * exclude (_nth), null as _winner_file, 'duplicate' as _state from ranked where _nth > 1;
 
 create or replace temp table rejects_acc (
     kind varchar, file varchar, sheet varchar, row_number bigint, rule varchar, raw_values varchar

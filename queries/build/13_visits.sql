@@ -1,7 +1,6 @@
 -- Build step 13: visit records (走访记录) -> clean `visits` and `visit_answers_wide`.
--- Grain of visits: one row per visit_id (one attempt). Answers were normalised and checked
--- against the clean menu by the loader (warmvisits/build.py) before this step; the long
--- form `visit_answers(visit_id, item_code, answer)` is a view over visit_answers_wide.
+-- Grain of visits: one row per visit_id (one attempt). The answer columns stay in raw_visits
+-- as exported; the loader (warmvisits/build.py) checks them against the clean menu.
 
 create or replace temp table stg_visits as
 select *, row(round, household_id, grid_code, visit_on, method, visitor, form_version,
@@ -59,11 +58,5 @@ select visit_id, round, household_id, grid_code, left(grid_code, 12) as village_
 from chk_visits where _rule is null
 order by round, grid_code, household_id, visit_on, visit_id;
 
--- the answers of clean visits, one column per menu item (only valid, non-blank answers)
-create table visit_answers_wide as
-select c.visit_id, r.* exclude (
-    visit_id, round, household_id, grid_code, visit_date, method, visitor, form_version,
-    problems_raised, _file, _sheet, _row, _rid)
-from chk_visits c
-join raw_visits r on r._rid = c._rid
-where c._rule is null;
+-- visit_answers_wide (one column per menu item, checked answers only) and the view
+-- visit_answers are written next by the loader, which knows the menu's items (build.py).
