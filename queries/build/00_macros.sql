@@ -43,6 +43,7 @@ create or replace temp macro wv_date(s) as cast(wv_ts(s) as date);
 -- round / quarter: 2023Q1, 2023-Q1, 2023年第一季度, 2023年一季度 -> '2023Q1'
 create or replace temp macro wv_round(s) as (
     case
+        when regexp_full_match(s, '[0-9]{4}Q[1-4]') then s
         when regexp_full_match(
             upper(regexp_replace(trim(s), '\s', '', 'g')),
             '([0-9]{4})(-|年)?(Q[1-4]|第?[1-4一二三四]季度?)'
