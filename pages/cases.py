@@ -35,6 +35,8 @@ AGES = [
 ]
 PICK_KEY = "cases_pick"
 PICK_LIMIT = 200
+DIM_KEY = "cases_by_dim"
+DIMS = {"township": "cases.by_township", "category": "cases.by_category", "unit": "cases.by_unit"}
 SHOW_ROWS = 1000  # rows drawn in a list; the downloads hold every row
 
 
@@ -107,7 +109,7 @@ def backlog_section(as_of: str, scope: str) -> None:
     right.dataframe(table, hide_index=True, width="stretch", key="cases_backlog_table")
 
 
-def ageing_section(as_of: str, scope: str, total: dict[str, int]) -> None:
+def ageing_section(dim: str, by: pl.DataFrame, total: dict[str, int]) -> None:
     st.subheader(ui.t("cases.ageing_title"))
     st.caption(ui.t("cases.ageing_caption"))
     fig = go.Figure(
@@ -123,20 +125,14 @@ def ageing_section(as_of: str, scope: str, total: dict[str, int]) -> None:
     st.plotly_chart(fig, width="stretch", key="cases_ageing_chart")
 
     st.subheader(ui.t("cases.by_title"))
-    dims = {
-        "township": "cases.by_township",
-        "category": "cases.by_category",
-        "unit": "cases.by_unit",
-    }
-    dim = st.segmented_control(
+    st.segmented_control(
         ui.t("cases.by"),
-        list(dims),
+        list(DIMS),
         default="township",
-        format_func=lambda d: ui.t(dims[d]),
-        key="cases_by_dim",
+        format_func=lambda d: ui.t(DIMS[d]),
+        key=DIM_KEY,
     )
-    dim = dim or "township"
-    df = ui.query("cases_backlog_by", as_of=as_of, scope=scope, yellow_share=YELLOW_SHARE, dim=dim)
+    df = by
     table = pl.DataFrame(
         {
             ui.t("cases.group"): df["group_name"],
@@ -423,19 +419,18 @@ def main() -> None:
     if f.as_of and as_of != f.as_of:
         top[2].info(ui.t("cases.rewound", as_of=as_of))
 
-    total_df = ui.query(
-        "cases_backlog_by", as_of=as_of, scope=f.scope, yellow_share=YELLOW_SHARE, dim="all"
-    )
-    total: dict[str, int] = total_df.row(0, named=True) if total_df.height else {}
-    stuck = ui.query(
-        "cases_open_list",
+    # one grouped query answers the totals, the ageing chart and the breakdown table: every
+    # open case is in exactly one group, so the groups add up to the scope's totals
+    dim = st.session_state.get(DIM_KEY) or "township"
+    by = ui.query(
+        "cases_backlog_by",
         as_of=as_of,
         scope=f.scope,
         yellow_share=YELLOW_SHARE,
         stuck_days=int(stuck_days),
-        only_overdue=False,
-        only_stuck=True,
+        dim=dim,
     )
+    total: dict[str, int] = {c: int(by[c].sum()) for c in by.columns if c.startswith("n_")}
     m = st.columns(4)
     m[0].metric(
         ui.t("cases.open_cases"), ui.fmt_int(total.get("n_open", 0)), help=ui.t("cases.open_help")
@@ -450,10 +445,14 @@ def main() -> None:
         ui.fmt_int(total.get("n_yellow", 0)),
         help=ui.t("cases.yellow_help"),
     )
-    m[3].metric(ui.t("cases.stuck_cases"), ui.fmt_int(stuck.height), help=ui.t("cases.stuck_help"))
+    m[3].metric(
+        ui.t("cases.stuck_cases"),
+        ui.fmt_int(total.get("n_stuck", 0)),
+        help=ui.t("cases.stuck_help"),
+    )
 
     backlog_section(as_of, f.scope)
-    ageing_section(as_of, f.scope, total)
+    ageing_section(dim, by, total)
 
     st.subheader(ui.t("cases.overdue_title"))
     st.caption(ui.t("cases.overdue_caption"))
@@ -469,7 +468,18 @@ def main() -> None:
     remember_click("cases_overdue_list", case_list(overdue, "cases_overdue_list", "overdue"))
 
     st.subheader(ui.t("cases.stuck_title", days=int(stuck_days)))
-    remember_click("cases_stuck_list", case_list(stuck, "cases_stuck_list", "stuck"))
+    stuck = pl.DataFrame(schema={"case_id": pl.String})
+    if st.toggle(ui.t("cases.show_stuck"), key="cases_show_stuck"):
+        stuck = ui.query(
+            "cases_open_list",
+            as_of=as_of,
+            scope=f.scope,
+            yellow_share=YELLOW_SHARE,
+            stuck_days=int(stuck_days),
+            only_overdue=False,
+            only_stuck=True,
+        )
+        remember_click("cases_stuck_list", case_list(stuck, "cases_stuck_list", "stuck"))
 
     # the pick box offers the first cases of each list (a click on any row opens any case)
     choices = ["", *overdue["case_id"].head(PICK_LIMIT).to_list()]

@@ -451,9 +451,9 @@ def test_backlog_rewound_and_scoped(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_ageing_buckets_by_dimension(con: duckdb.DuckDBPyConnection) -> None:
-    row = q(con, "cases_backlog_by", as_of=T_S, scope="", yellow_share=0.25, dim="all").row(
-        0, named=True
-    )
+    row = q(
+        con, "cases_backlog_by", as_of=T_S, scope="", yellow_share=0.25, stuck_days=10, dim="all"
+    ).row(0, named=True)
     assert (
         row["n_open"],
         row["n_age_0_7"],
@@ -463,13 +463,24 @@ def test_ageing_buckets_by_dimension(con: duckdb.DuckDBPyConnection) -> None:
         row["n_age_over_60"],
     ) == (14, 3, 3, 4, 2, 2)
     assert (row["n_green"], row["n_yellow"], row["n_red"]) == (5, 3, 6)
-    by_town = q(con, "cases_backlog_by", as_of=T_S, scope="", yellow_share=0.25, dim="township")
+    assert row["n_stuck"] == 9  # as in test_stuck_and_overdue_filters
+    by_town = q(
+        con,
+        "cases_backlog_by",
+        as_of=T_S,
+        scope="",
+        yellow_share=0.25,
+        stuck_days=10,
+        dim="township",
+    )
     towns = {
         r["group_code"]: (r["group_name"], r["n_open"], r["n_red"])
         for r in by_town.iter_rows(named=True)
     }
     assert towns == {TOWN_A: ("薛阁街道", 11, 6), TOWN_B: ("芦庙镇", 3, 0)}
-    by_unit = q(con, "cases_backlog_by", as_of=T_S, scope="", yellow_share=0.25, dim="unit")
+    by_unit = q(
+        con, "cases_backlog_by", as_of=T_S, scope="", yellow_share=0.25, stuck_days=10, dim="unit"
+    )
     assert dict(zip(by_unit["group_name"], by_unit["n_open"], strict=True)) == {
         "马元社区": 9,
         "芦庙镇政府": 3,
