@@ -137,17 +137,17 @@ def draw_league(f: ui.Filters, now: dict[str, Any]) -> None:
         return out
 
     kinds = dict(LEAGUE_COLUMNS)
-    styled = (
-        table.style.apply(style, axis=None)
-        .format({c: FORMATS[kinds[c]] for c in cols})
-        .format({"n_lagging": lambda n: "⚠ " * min(int(n), 3) if n else ""})
-        .relabel_index(
-            [ui.t("overview.name"), *[labels[c] for c in cols], ui.t("overview.lagging")],
-            axis=1,
-        )
-    )
+    formats = {c: FORMATS[kinds[c]] for c in cols}
+    formats["n_lagging"] = lambda n: "⚠ " * min(int(n), 3) if n else ""
+    styled = table.style.apply(style, axis=None).format(formats, na_rep="—")
+    column_config = {
+        "name": st.column_config.TextColumn(ui.t("overview.name")),
+        "n_lagging": st.column_config.TextColumn(ui.t("overview.lagging")),
+        **{c: st.column_config.Column(labels[c]) for c in cols},
+    }
     event = st.dataframe(
         styled,
+        column_config=column_config,
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",

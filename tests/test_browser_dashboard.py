@@ -51,10 +51,11 @@ def query_of(pg: object) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlparse(pg.url).query).items()}  # type: ignore[attr-defined]
 
 
-def screenshot(pg: object, name: str) -> None:
+def screenshot(pg: object, name: str, full_page: bool = False) -> None:
     if os.environ.get("WARMVISITS_SCREENSHOTS"):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        pg.screenshot(path=os.fspath(SCREENSHOTS / f"{name}.png"))  # type: ignore[attr-defined]
+        path = os.fspath(SCREENSHOTS / f"{name}.png")
+        pg.screenshot(path=path, full_page=full_page)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,8 @@ def test_overview_metrics_and_language_switch(
     assert h1(page) == "领导总览"
     assert page.locator("[data-testid='stMetric']").count() >= 10  # type: ignore[attr-defined]
     assert "数据截至" in page.inner_text("body")  # type: ignore[attr-defined]
-    screenshot(page, "overview")
+    page.wait_for_timeout(1000)  # type: ignore[attr-defined]
+    screenshot(page, "overview", full_page=True)
     page.locator("[data-testid='stSidebar'] label").filter(has_text="English").click()  # type: ignore[attr-defined]
     page.wait_for_function(  # type: ignore[attr-defined]
         "() => document.querySelector('h1') && document.querySelector('h1').innerText.includes('Leaders')",
