@@ -357,3 +357,46 @@ def test_rewrites_its_own_folder_and_cli(
     (out / "别人的文件.xlsx").write_bytes(b"x")
     assert cli_main(["demo", "--out", str(out), "--scale", "small", "--seed", "5"]) == 2
     assert (out / "别人的文件.xlsx").read_bytes() == b"x"
+
+
+def test_files_are_as_messy_as_real_exports(small: tuple[demo.DemoSummary, Path]) -> None:
+    """GB18030 and UTF-8-BOM CSVs, workbooks with a merged title and an export-time row above
+    the header, codes and phone numbers that Excel stored as numbers, English headers in one
+    file, more than one date form."""
+    import openpyxl
+
+    summary, _ = small
+    out = summary.out
+    gb, bom = [], []
+    for name in summary.files:
+        if not name.endswith(".csv"):
+            continue
+        raw = (out / name).read_bytes()
+        if raw.startswith(b"\xef\xbb\xbf"):
+            bom.append(name)
+            continue
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raw.decode("gb18030")
+            gb.append(name)
+    assert any("走访登记表" in n for n in gb) and any("走访登记表" in n for n in bom)
+    workbook = next(n for n in summary.files if "网格员台账" in n)
+    wb = openpyxl.load_workbook(out / workbook)
+    assert len(wb.sheetnames) >= 2
+    numeric_codes = 0
+    for ws in wb.worksheets:
+        assert ws.merged_cells.ranges, ws.title
+        assert str(ws["A1"].value).endswith("台账")
+        assert str(ws["A2"].value).startswith("导出时间：")
+        header = [c.value for c in ws[3]]
+        assert match_header(header) is not None and match_header(header).kind.name == "grids"
+        col = header.index("网格编码") + 1
+        for row in ws.iter_rows(min_row=4, min_col=col, max_col=col, values_only=True):
+            numeric_codes += isinstance(row[0], int | float)
+    assert numeric_codes > 0
+    english = [n for n in summary.files if n.endswith(".csv") and "household_id" in
+               (out / n).read_bytes()[:200].decode("utf-8", "ignore")]  # fmt: skip
+    assert english
+    text = (out / next(n for n in gb if "信访登记台账_2022" in n)).read_bytes().decode("gb18030")
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", text)
