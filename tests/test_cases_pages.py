@@ -25,7 +25,8 @@ def _kpis_json(db: Path, quarter: str, scope: str, as_of: str | None) -> str:
     cmd += ["--quarter", quarter, "--scope", scope]
     if as_of:
         cmd += ["--as-of", as_of]
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, timeout=120)
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
     return out.stdout
 
 
