@@ -5,23 +5,31 @@
 -- these counts in warmvisits/metrics.py (wilson_interval).
 -- Parameters: $quarter ('2023Q1'), $scope (code prefix).
 --
--- Seam for outcomes recorded in the app (issue 7's operational store, warmvisits/ops.py): every
--- callback enters through the `callback_outcomes` CTE, one row per call. To count app-recorded
--- outcomes too, make them a relation with the clean `callbacks` columns (ops.outcomes_arrow()
--- gives one; its callback_id is WV-<batch>-<seq>-<attempt>) and union in only the calls the export
--- does not already hold:
---     union all
---     select a.callback_id, a.grid_code, a.called_at, a.outcome
---     from app_callback_outcomes as a
---     where not exists (select 1 from callbacks as c where c.callback_id = a.callback_id)
--- so a call that arrives both ways counts once and the exported row wins (the platform's record).
--- ops.combine_callbacks also treats the call list's call_ref, or the same household, case, day
--- and outcome, as the same call: the anti-join must apply that same rule. Everything below reads
--- only callback_outcomes, so nothing else changes.
+-- Every callback enters through the `callback_outcomes` CTE, one row per call: the exported
+-- callbacks, plus the outcomes recorded in the app (issue 7's operational store) that the
+-- caller registers on the cursor as `app_callbacks` (warmvisits.ops.register_app_callbacks;
+-- an empty table when there is no store). An app row is the same call as an exported one when
+-- the export's 回访编号 is its callback_id or the call_ref printed on the call list, or when
+-- household, case (null = null), calendar day and outcome agree; the exported row wins.
 with
 callback_outcomes as (
     select c.callback_id, c.grid_code, c.called_at, c.outcome
     from callbacks as c
+    union all
+    select a.callback_id, a.grid_code, a.called_at, a.outcome
+    from app_callbacks as a
+    where not exists (
+        select 1
+        from callbacks as c
+        where
+            c.callback_id in (a.callback_id, a.call_ref)
+            or (
+                c.household_id = a.household_id
+                and c.case_id is not distinct from a.case_id
+                and cast(c.called_at as date) = cast(a.called_at as date)
+                and c.outcome = a.outcome
+            )
+    )
 ),
 
 in_scope as (

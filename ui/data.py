@@ -78,13 +78,15 @@ def run_raw(name: str, **params: Any) -> pl.DataFrame:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _kpis_cached(build: str, quarter: str, scope: str, as_of: str | None) -> dict[str, Any]:
-    from warmvisits import metrics
+def _kpis_cached(
+    build: str, quarter: str, scope: str, as_of: str | None, ops_version: str
+) -> dict[str, Any]:
+    from warmvisits import metrics, ops
 
     con = _connection(build)
     cur = con.cursor()
     try:
-        return dict(metrics.compute_kpis(cur, quarter, scope, as_of))
+        return dict(metrics.compute_kpis(cur, quarter, scope, as_of, ops_store=ops.ops_path()))
     finally:
         cur.close()
 
@@ -98,7 +100,10 @@ def kpis(quarter: str, scope: str = "", as_of: str | None = None) -> dict[str, A
     build = current_build()
     if build is None:
         raise FileNotFoundError("no database")
-    return _kpis_cached(build, quarter, scope, as_of)
+    from warmvisits import ops
+
+    # app-recorded callback outcomes change without a new build: their version is in the key
+    return _kpis_cached(build, quarter, scope, as_of, ops.version(ops.ops_path()))
 
 
 def clear_caches() -> None:

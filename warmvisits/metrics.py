@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -276,6 +277,32 @@ def _num(value: Any) -> Any:
     return int(value) if isinstance(value, int) else value
 
 
+def callback_relations(ops_store: Any = None) -> dict[str, Any]:
+    """What kpi_callbacks reads besides the database: ``app_callbacks``, the outcomes recorded
+    in the app's operational store (an empty table when ``ops_store`` is None)."""
+    from warmvisits import ops
+
+    app = (
+        ops.outcomes_arrow(ops_store)
+        if ops_store is not None
+        else ops.CALLBACK_SCHEMA.empty_table()
+    )
+    return {"app_callbacks": app}
+
+
+def _callbacks(
+    con: duckdb.DuckDBPyConnection, quarter: str, scope: str, ops_store: Any
+) -> dict[str, Any]:
+    df = queries.run(
+        con,
+        "kpi_callbacks",
+        relations=callback_relations(ops_store),
+        quarter=quarter,
+        scope=scope,
+    )
+    return df.row(0, named=True)
+
+
 def compute_kpis(
     con: duckdb.DuckDBPyConnection,
     quarter: str,
@@ -283,6 +310,7 @@ def compute_kpis(
     as_of: str | datetime | None = None,
     *,
     yellow_share: float = YELLOW_SHARE,
+    ops_store: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Every METRICS.md figure for ``quarter`` and ``scope`` at ``as_of`` (default: the quarter's
     as-of). Raises UnknownQuarter / UnknownScope / KpiError for requests it cannot answer.
@@ -309,7 +337,7 @@ def compute_kpis(
     km = queries.run(con, "kpi_km_times", quarter=q, scope=scope, as_of=t)
     values["km_median_days"] = km_median(km["days"].to_list(), km["is_resolved"].to_list())
 
-    cb = _one(con, "kpi_callbacks", quarter=q, scope=scope)
+    cb = _callbacks(con, q, scope, ops_store)
     values.update(cb)
     low, high = wilson_interval(int(cb["callbacks_satisfied"]), int(cb["callbacks_answered"]))
     values["satisfaction_ci_low"], values["satisfaction_ci_high"] = low, high
@@ -336,8 +364,14 @@ def cli_kpis(args: argparse.Namespace) -> int:
         print(f"warmvisits kpis: {exc}", file=sys.stderr)
         return 1
     try:
+        from warmvisits import ops
+
         result = compute_kpis(
-            con, args.quarter, getattr(args, "scope", "") or "", getattr(args, "as_of", None)
+            con,
+            args.quarter,
+            getattr(args, "scope", "") or "",
+            getattr(args, "as_of", None),
+            ops_store=ops.ops_path(getattr(args, "db", None)),
         )
     except KpiError as exc:
         print(f"warmvisits kpis: {exc}", file=sys.stderr)

@@ -78,6 +78,7 @@ def run(
     *,
     viewer_role: str | None = None,
     viewer_scope: str | None = None,
+    relations: dict[str, Any] | None = None,
     **params: Any,
 ) -> pl.DataFrame:
     """Run the named query with exactly its parameters; a cursor per call (thread-safe).
@@ -85,7 +86,9 @@ def run(
     ``viewer_role`` (keyword only; default None = no masking, for the command line and tests):
     the signed-in role; personal-data columns of the result are masked for it by
     :func:`warmvisits.masking.mask_frame`. ``viewer_scope``: the viewer's place scope; a call
-    whose ``scope`` parameter lies outside it raises :class:`ScopeError`.
+    whose ``scope`` parameter lies outside it raises :class:`ScopeError`. ``relations``: Arrow
+    tables or frames registered on the query's own cursor under the given names (data that is
+    not in the database file, such as the callback outcomes recorded in the app).
     """
     query = load(name)
     check(query, params)
@@ -94,6 +97,8 @@ def run(
             raise ScopeError(f"scope {params['scope']!r} is outside the viewer's scope")
     cur = con.cursor()
     try:
+        for rel_name, relation in (relations or {}).items():
+            cur.register(rel_name, relation)
         df = cur.sql(query.sql, params=params or None).pl()
     finally:
         cur.close()
