@@ -523,7 +523,13 @@ def flow_cases(drafts: list[CaseDraft], places: Places, scale: Scale, seed: int)
             chain = chain[:2]
         last_at = t0
         last = chain[0]
-        for at0, action, e_lvl, u_name, nt in chain:
+        for n_ev, (at0, action, e_lvl, u_name, nt) in enumerate(chain):
+            # office hours, on the same day (so no time moves across a quarter's end)
+            tod = at0 % 1440
+            if n_ev and tod < 480:
+                at0 += 480 - tod + tod % 60
+            elif n_ev and tod >= 1080:
+                at0 += 1020 - tod + tod % 60
             at = max(at0, last_at)
             if at > cutoff:
                 break
