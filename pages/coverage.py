@@ -43,49 +43,47 @@ def drill_table(df: pl.DataFrame, columns: dict[str, object], key: str, code_col
         ui.set_scope(df[code_col][rows[0]])
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def map_records(
+@st.cache_resource(max_entries=32, show_spinner=False)
+def map_deck(
     build: str, quarter: str, scope: str, lang: str, target: float, _df: pl.DataFrame
-) -> list[dict[str, object]]:
-    """The polygons, colours and tooltips of the grids (cached per build, quarter, scope and
-    language: parsing a district's boundaries on every rerun would cost more than the query)."""
+) -> pdk.Deck | None:
+    """The grid map for one build, quarter, scope and language, built once and shared.
 
-    def label(key: str) -> str:
-        return html.escape(i18n.t(key, lang))
-
+    A district has 5,320 grid polygons: parsing them and serialising the deck on every rerun
+    would cost more than everything else on the page, so the deck's JSON is made once here
+    (the object is only read afterwards)."""
     records: list[dict[str, object]] = []
     for row in _df.iter_rows(named=True):
         rings = geo.parse_polygon(row["boundary_wkt"])
         if not rings:
             continue
-        place = " ".join(
-            html.escape(row[c] or "") for c in ("township_name", "village_name", "grid_name")
-        )
-        tip = (
-            f"<b>{place}</b><br/>"
-            f"{label('coverage.tip_coverage')}: {ui.fmt_pct(row['coverage'])}<br/>"
-            f"{label('coverage.tip_visited')}: {ui.fmt_int(row['n_visited'])} / "
-            f"{ui.fmt_int(row['n_registered'])}<br/>"
-            f"{label('coverage.tip_door_share')}: {ui.fmt_pct(row['door_share'])}<br/>"
-            f"{label('coverage.tip_leader')}: {html.escape(row['leader_name'] or '')}"
-        )
-        color = geo.coverage_color(row["coverage"], target)
+        values = {
+            "grid_code": row["grid_code"],
+            "color": geo.coverage_color(row["coverage"], target),
+            "place": " ".join(
+                html.escape(row[c] or "") for c in ("township_name", "village_name", "grid_name")
+            ),
+            "cov": ui.fmt_pct(row["coverage"]),
+            "visited": f"{ui.fmt_int(row['n_visited'])} / {ui.fmt_int(row['n_registered'])}",
+            "door": ui.fmt_pct(row["door_share"]),
+            "leader": html.escape(row["leader_name"] or ""),
+        }
         for ring in rings:
-            records.append(
-                {"grid_code": row["grid_code"], "polygon": ring, "color": color, "tip": tip}
-            )
-    return records
-
-
-def draw_map(f: ui.Filters) -> None:
-    df = ui.query("coverage_grid_map", quarter=f.quarter, scope=f.scope)
-    records = map_records(
-        ui.current_build() or "", f.quarter, f.scope, f.lang, settings.COVERAGE_TARGET, df
-    )
+            records.append({**values, "polygon": [[round(x, 6), round(y, 6)] for x, y in ring]})
     if not records:
-        st.info(ui.t("coverage.map_no_boundaries"))
-        return
-    lon, lat, zoom = geo.fit_view(r["polygon"] for r in records)
+        return None
+
+    def label(key: str) -> str:
+        return html.escape(i18n.t(key, lang))
+
+    tooltip = (
+        "<b>{place}</b><br/>"
+        f"{label('coverage.tip_coverage')}: {{cov}}<br/>"
+        f"{label('coverage.tip_visited')}: {{visited}}<br/>"
+        f"{label('coverage.tip_door_share')}: {{door}}<br/>"
+        f"{label('coverage.tip_leader')}: {{leader}}"
+    )
+    lon, lat, zoom = geo.fit_view(r["polygon"] for r in records)  # type: ignore[misc]
     layer = pdk.Layer(
         "PolygonLayer",
         data=records,
@@ -104,8 +102,21 @@ def draw_map(f: ui.Filters) -> None:
         initial_view_state=pdk.ViewState(longitude=lon, latitude=lat, zoom=zoom),
         map_style=MAP_STYLE,
         map_provider=None,
-        tooltip={"html": "{tip}", "style": {"fontSize": "13px"}},
+        tooltip={"html": tooltip, "style": {"fontSize": "13px"}},
     )
+    frozen = deck.to_json()
+    deck.to_json = lambda: frozen  # type: ignore[method-assign]
+    return deck
+
+
+def draw_map(f: ui.Filters) -> None:
+    df = ui.query("coverage_grid_map", quarter=f.quarter, scope=f.scope)
+    deck = map_deck(
+        ui.current_build() or "", f.quarter, f.scope, f.lang, settings.COVERAGE_TARGET, df
+    )
+    if deck is None:
+        st.info(ui.t("coverage.map_no_boundaries"))
+        return
     event = st.pydeck_chart(
         deck,
         on_select="rerun",

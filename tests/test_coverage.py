@@ -77,10 +77,13 @@ def test_map_draws_every_grid_offline(app_test: Callable[..., object], app_env: 
 def test_map_tooltip_speaks_the_interface_language(
     app_test: Callable[..., object], app_env: Path
 ) -> None:
-    zh = deck_spec(open_coverage(app_test, quarter=last_round(app_env)))
-    assert "覆盖率" in zh["layers"][0]["data"][0]["tip"]
-    en = deck_spec(open_coverage(app_test, quarter=last_round(app_env), lang="en"))
-    assert "Coverage" in en["layers"][0]["data"][0]["tip"]
+    def tooltip(at: object) -> str:
+        return json.loads(at.get("deck_gl_json_chart")[0].proto.tooltip)["html"]
+
+    zh = tooltip(open_coverage(app_test, quarter=last_round(app_env)))
+    assert "覆盖率" in zh and "{cov}" in zh
+    en = tooltip(open_coverage(app_test, quarter=last_round(app_env), lang="en"))
+    assert "Coverage" in en and "覆盖率" not in en
 
 
 def test_mix_adds_up_and_agrees_with_kpis(
