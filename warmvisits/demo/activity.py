@@ -676,6 +676,7 @@ def callbacks(
     ) + rng.integers(540, 1050, bc_hh.size).astype("timedelta64[m]")
     df = pl.DataFrame(
         {
+            "k": np.arange(hh.size + bc_hh.size),
             "hh": np.concatenate([hh, bc_hh]),
             "case_id": case_ids + [None] * bc_hh.size,
             "called_at": np.concatenate([called, bc_at]).astype("datetime64[ms]"),
@@ -717,7 +718,7 @@ def callbacks(
         pl.Series(
             "household_id", places.households["household_id"].to_numpy()[df["hh"].to_numpy()]
         ),
-    ).sort(["called_at", "hh"])
+    ).sort(["called_at", "hh", "k"])
     df = df.with_columns(
         (
             pl.lit("HF")
