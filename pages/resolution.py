@@ -34,6 +34,7 @@ CASE_COLUMN = {
     "township": "township_name",
     "complexity": "complexity",
 }
+SHOW_ROWS = 1000  # rows drawn in the list; the downloads hold every row
 PALETTE = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037", "#ad1457"]
 
 
@@ -47,11 +48,8 @@ def km_value(x: float | None) -> str:
     return ui.t("resolution.never") if x is None else ui.fmt_days(x)
 
 
-def curve_traces(fig: go.Figure, curve: KMCurve, name: str, colour: str) -> None:
-    """A KM step curve with its confidence band as a shaded area (read on a grid of at most
-    about 400 points, so thousands of cases draw quickly)."""
-    end = float(curve.time[-1]) if len(curve.time) else 0.0
-    f = curve_on_grid(curve, step=max(0.25, end / 400))
+def curve_traces(fig: go.Figure, f: pl.DataFrame, name: str, colour: str) -> None:
+    """A KM step curve (read on a grid, km_stats) with its confidence band as a shaded area."""
     days = f["days"].to_numpy()
     fig.add_scatter(
         x=days,
@@ -88,7 +86,35 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def km_figure(curves: list[tuple[str, KMCurve]]) -> go.Figure:
+KMStats = tuple[float | None, float | None, pl.DataFrame]  # KM median, KM p90, curve on a grid
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def km_stats(
+    build: str | None, quarter: str, scope: str, as_of: str, column: str | None
+) -> dict[str, KMStats]:
+    """Kaplan–Meier median, p90 and curve (on a grid of at most about 400 points) per value of
+    a resolution_cases column, or for all cases under key '' when column is None. Cached per
+    build (the first argument) so reruns do not recompute the estimates."""
+    cases = ui.query("resolution_cases", quarter=quarter, scope=scope, as_of=as_of)
+    if column is None:
+        curves: dict[str | None, KMCurve] = {
+            "": kaplan_meier(cases["days"].to_numpy(), cases["is_resolved"].to_numpy())
+        }
+    else:
+        curves = km_by_group(cases.with_columns(pl.col(column).fill_null("")), group=column)
+    out: dict[str, KMStats] = {}
+    for key, c in curves.items():
+        end = float(c.time[-1]) if len(c.time) else 0.0
+        out[key or ""] = (
+            km_quantile(c, 0.5) if c.n_events else None,
+            km_quantile(c, 0.9) if c.n_events else None,
+            curve_on_grid(c, step=max(0.25, end / 400)),
+        )
+    return out
+
+
+def km_figure(curves: list[tuple[str, pl.DataFrame]]) -> go.Figure:
     fig = go.Figure()
     for i, (name, curve) in enumerate(curves):
         curve_traces(fig, curve, name, PALETTE[i % len(PALETTE)])
@@ -104,10 +130,8 @@ def km_figure(curves: list[tuple[str, KMCurve]]) -> go.Figure:
     return fig
 
 
-def headline(row: dict[str, object], cases: pl.DataFrame) -> None:
-    curve = kaplan_meier(cases["days"].to_numpy(), cases["is_resolved"].to_numpy())
-    km_med = km_quantile(curve, 0.5) if curve.n_events else None
-    km_p90 = km_quantile(curve, 0.9) if curve.n_events else None
+def headline(row: dict[str, object], overall: KMStats) -> None:
+    km_med, km_p90, _ = overall
     a = st.columns(4)
     a[0].metric(ui.t("resolution.received"), ui.fmt_int(row.get("n_received")))  # type: ignore[arg-type]
     a[1].metric(ui.t("resolution.resolved"), ui.fmt_int(row.get("n_resolved")))  # type: ignore[arg-type]
@@ -142,7 +166,7 @@ def headline(row: dict[str, object], cases: pl.DataFrame) -> None:
     )
 
 
-def group_section(quarter: str, as_of: str, scope: str, cases: pl.DataFrame) -> None:
+def group_section(quarter: str, as_of: str, scope: str, overall: KMStats) -> None:
     dim = st.segmented_control(
         ui.t("resolution.by"),
         [d for d in DIMS if d != "all"],
@@ -152,11 +176,9 @@ def group_section(quarter: str, as_of: str, scope: str, cases: pl.DataFrame) -> 
     )
     dim = dim or "category"
     by = ui.query("resolution_by", quarter=quarter, scope=scope, as_of=as_of, dim=dim)
-    curves = km_by_group(
-        cases.with_columns(pl.col(CASE_COLUMN[dim]).fill_null("")), group=CASE_COLUMN[dim]
-    )
-    km_med = {k: (km_quantile(c, 0.5) if c.n_events else None) for k, c in curves.items()}
-    km_p90 = {k: (km_quantile(c, 0.9) if c.n_events else None) for k, c in curves.items()}
+    stats = km_stats(ui.current_build(), quarter, scope, as_of, CASE_COLUMN[dim])
+    km_med = {k: v[0] for k, v in stats.items()}
+    km_p90 = {k: v[1] for k, v in stats.items()}
     names = [x or "" for x in by["group_name"]]
     label = (
         (lambda x: ui.enum_label("level", x))
@@ -193,9 +215,8 @@ def group_section(quarter: str, as_of: str, scope: str, cases: pl.DataFrame) -> 
         format_func=label,
         key=f"resolution_km_groups_{dim}",
     )
-    overall = kaplan_meier(cases["days"].to_numpy(), cases["is_resolved"].to_numpy())
-    chosen = [(ui.t("resolution.all"), overall)]
-    chosen += [(label(g), curves[g]) for g in shown if g in curves]
+    chosen = [(ui.t("resolution.all"), overall[2])]
+    chosen += [(label(g), stats[g][2]) for g in shown if g in stats]
     st.plotly_chart(km_figure(chosen), width="stretch", key="resolution_km_chart")
 
 
@@ -238,14 +259,7 @@ def compare_section(quarter: str, scope: str) -> None:
     curves = []
     for q in chosen:
         t = as_of_by_q[q].strftime("%Y-%m-%d %H:%M:%S")
-        df = ui.query("resolution_cases", quarter=q, scope=scope, as_of=t)
-        if df.height:
-            curves.append(
-                (
-                    ui.quarter_label(q),
-                    kaplan_meier(df["days"].to_numpy(), df["is_resolved"].to_numpy()),
-                )
-            )
+        curves.append((ui.quarter_label(q), km_stats(ui.current_build(), q, scope, t, None)[""][2]))
     if curves:
         st.plotly_chart(km_figure(curves), width="stretch", key="resolution_compare_chart")
 
@@ -279,7 +293,11 @@ def resolved_list(cases: pl.DataFrame) -> None:
             ui.t("resolution.resolved_at"): done["resolved_at"],
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch", height=360, key="resolution_list")
+    if table.height > SHOW_ROWS:
+        st.caption(ui.t("resolution.list_capped", shown=SHOW_ROWS, total=ui.fmt_int(table.height)))
+    st.dataframe(
+        table.head(SHOW_ROWS), hide_index=True, width="stretch", height=360, key="resolution_list"
+    )
     a, b, _ = st.columns([1, 1, 4])
     # the files are written only when a button is clicked (deferred), not on every run
     a.download_button(
@@ -311,8 +329,9 @@ def main() -> None:
     if overall.is_empty() or cases.is_empty():
         st.info(ui.t("common.no_rows"))
         return
-    headline(overall.row(0, named=True), cases)
-    group_section(f.quarter, as_of, f.scope, cases)
+    whole = km_stats(ui.current_build(), f.quarter, f.scope, as_of, None)[""]
+    headline(overall.row(0, named=True), whole)
+    group_section(f.quarter, as_of, f.scope, whole)
     compare_section(f.quarter, f.scope)
     resolved_list(cases)
 
