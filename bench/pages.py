@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -26,6 +27,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from warmvisits import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -188,12 +191,16 @@ async def _click_through(browser: Any, url: str, quarter: str, stems: list[str])
     errors: list[str] = []
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
+    page.set_default_timeout(120_000)  # ten sessions on two cores: pages can take a while
     await page.goto(f"{url}/?quarter={quarter}")
     await _settle(page)
     for stem in stems:
-        await page.locator(f"[data-testid='stSidebarNav'] a[href$='/{stem}']").first.click()
+        title = i18n.t(f"common.page.{stem}", "zh")
+        nav = page.locator("[data-testid='stSidebarNav']")
+        await nav.get_by_role("link", name=re.compile(rf"(^|\s){re.escape(title)}$")).click()
         await page.wait_for_function(
-            "stem => location.pathname.endsWith('/' + stem) || stem === 'overview'", arg=stem
+            "p => location.pathname.replace(/\\/$/, '').endsWith(p)",
+            arg="" if stem == "overview" else "/" + stem,
         )
         await page.wait_for_timeout(200)
         await _settle(page)
@@ -285,15 +292,17 @@ async def _browser_part(ctx: dict[str, Any]) -> list[dict[str, Any]]:
             _row("1 session: median script time", statistics.median(single) * 1000, "ms", "", None)
         )
         rows.append(_row("1 session: worst script time", max(single) * 1000, "ms", "", None))
-    rows.append(
-        _row(
-            f"{SESSIONS} sessions: sessions with an error",
-            len(failures),
-            "sessions",
-            "0",
-            not failures,
-        )
+    failed = _row(
+        f"{SESSIONS} sessions: sessions with an error", len(failures), "sessions", "0", not failures
     )
+    if failures:
+        failed["note"] = "; ".join(
+            f"{type(r).__name__}: {str(r)[:80]}"
+            if isinstance(r, BaseException)
+            else f"error on {r}"
+            for r in failures[:3]
+        )
+    rows.append(failed)
     rows.append(_row(f"{SESSIONS} sessions: wall time to click through", wall, "s", "", None))
     rows.append(
         _row(
