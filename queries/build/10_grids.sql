@@ -1,7 +1,7 @@
 -- Build step 10: the grid register (网格台账) -> clean `grids`, `villages`, `townships`.
 -- Grain of grids: one row per grid_code. Villages and townships are derived from it.
 
-create or replace temp table stg_grids as
+create or replace temp view stg_grids as
 select *, row(township_code, township_name, township_type, village_code, village_name,
               village_type, grid_name, leader_name, leader_phone, lon, lat, boundary_wkt) as _parsed
 from (
@@ -25,11 +25,10 @@ from (
     from raw_grids r
 );
 
-create or replace temp table res_grids as select * from wv_resolve('stg_grids');
-
 create or replace temp table chk_grids as
 select *,
     case
+        when _state in ('same', 'superseded') then '~' || _state
         when township_code is null or township_name is null or village_code is null
             or village_name is null or village_type_raw is null or grid_code is null
             or leader_name is null then 'missing_required'
@@ -45,8 +44,7 @@ select *,
         when boundary_wkt is not null
             and not regexp_matches(upper(boundary_wkt), '^\s*POLYGON\s*\(\(') then 'bad_boundary'
     end as _rule
-from res_grids
-where _state in ('winner', 'nokey', 'duplicate');
+from wv_resolve('stg_grids');
 
 update chk_grids set _rule = 'duplicate_key' where _state = 'duplicate';
 
@@ -69,10 +67,10 @@ where c._rule is null and p.village_code = c.village_code and t.township_code = 
 insert into rejects_acc
 select 'grids', c._file, c._sheet, c._row, c._rule,
     json_merge_patch(to_json(r), '{"_rid": null}')
-from chk_grids c join raw_grids r on r._rid = c._rid where c._rule is not null;
+from chk_grids c join raw_grids r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc
-select distinct 'grids', _key, _file, _winner_file from res_grids where _state = 'superseded';
+select distinct 'grids', _key, _file, _winner_file from chk_grids where _state = 'superseded';
 
 insert into warnings_acc
 select 'grids', _file, _sheet, _row, 'bad_phone', '网格员电话=' || leader_phone

@@ -1,7 +1,7 @@
 -- Build step 11: the household register (住户台账) -> clean `households`.
 -- Grain: one row per household_id. References: grid_code must be a clean grid.
 
-create or replace temp table stg_households as
+create or replace temp view stg_households as
 select *, row(grid_code, head_name, phone, address, members, tags, status) as _parsed
 from (
     select r._file, r._sheet, r._row, r._rid,
@@ -19,11 +19,10 @@ from (
     from raw_households r
 );
 
-create or replace temp table res_households as select * from wv_resolve('stg_households');
-
 create or replace temp table chk_households as
 select h.*,
     case
+        when h._state in ('same', 'superseded') then '~' || h._state
         when h._state = 'duplicate' then 'duplicate_key'
         when h.household_id is null or h.grid_code is null or h.head_name is null
             then 'missing_required'
@@ -34,17 +33,16 @@ select h.*,
         when g.grid_code is null then 'unknown_grid'
         when not starts_with(h.household_id, h.grid_code || '-') then 'household_grid_mismatch'
     end as _rule
-from res_households h
-left join grids g on g.grid_code = h.grid_code
-where h._state in ('winner', 'nokey', 'duplicate');
+from wv_resolve('stg_households') h
+left join grids g on g.grid_code = h.grid_code;
 
 insert into rejects_acc
 select 'households', c._file, c._sheet, c._row, c._rule,
     json_merge_patch(to_json(r), '{"_rid": null}')
-from chk_households c join raw_households r on r._rid = c._rid where c._rule is not null;
+from chk_households c join raw_households r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc
-select distinct 'households', _key, _file, _winner_file from res_households
+select distinct 'households', _key, _file, _winner_file from chk_households
 where _state = 'superseded';
 
 insert into warnings_acc

@@ -1,7 +1,7 @@
 -- Build step 12: the questionnaire menu (问卷题目) -> clean `menu`.
 -- Grain: one row per item_code (M<theme>Q<question>).
 
-create or replace temp table stg_menu as
+create or replace temp view stg_menu as
 select *, row(theme, question, form_version, answer_type, department, unfavourable) as _parsed
 from (
     select r._file, r._sheet, r._row, r._rid,
@@ -19,8 +19,6 @@ from (
     from raw_menu r
 );
 
-create or replace temp table res_menu as select * from wv_resolve('stg_menu');
-
 create or replace temp table chk_menu as
 select *,
     case answer_type
@@ -29,14 +27,14 @@ select *,
         when '好坏' then ['好', '一般', '差']
     end as options,
     case
+        when _state in ('same', 'superseded') then '~' || _state
         when _state = 'duplicate' then 'duplicate_key'
         when item_code is null or theme is null or question is null
             or form_version_raw is null or answer_type_raw is null then 'missing_required'
         when not regexp_full_match(item_code, 'M[0-9]+Q[0-9]+') then 'bad_code'
         when form_version is null or answer_type is null then 'bad_enum'
     end as _rule
-from res_menu
-where _state in ('winner', 'nokey', 'duplicate');
+from wv_resolve('stg_menu');
 
 -- unfavourable answers must be among the item's options
 update chk_menu set _rule = 'bad_enum'
@@ -45,10 +43,10 @@ where _rule is null and not list_has_all(options, unfavourable);
 insert into rejects_acc
 select 'menu', c._file, c._sheet, c._row, c._rule,
     json_merge_patch(to_json(r), '{"_rid": null}')
-from chk_menu c join raw_menu r on r._rid = c._rid where c._rule is not null;
+from chk_menu c join raw_menu r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc
-select distinct 'menu', _key, _file, _winner_file from res_menu where _state = 'superseded';
+select distinct 'menu', _key, _file, _winner_file from chk_menu where _state = 'superseded';
 
 create table menu as
 select item_code,

@@ -2,7 +2,7 @@
 -- Grain of visits: one row per visit_id (one attempt). The answer columns stay in raw_visits
 -- as exported; the loader (warmvisits/build.py) checks them against the clean menu.
 
-create or replace temp table stg_visits as
+create or replace temp view stg_visits as
 select *, row(round, household_id, grid_code, visit_on, method, visitor, form_version,
               problems_raised) as _parsed
 from (
@@ -21,11 +21,10 @@ from (
     from raw_visits r
 );
 
-create or replace temp table res_visits as select * from wv_resolve('stg_visits');
-
 create or replace temp table chk_visits as
 select v.*,
     case
+        when v._state in ('same', 'superseded') then '~' || v._state
         when v._state = 'duplicate' then 'duplicate_key'
         when v.visit_id is null or v.round_raw is null or v.household_id is null
             or v.grid_code is null or v.visit_date_raw is null or v.method_raw is null
@@ -39,17 +38,16 @@ select v.*,
         when h.household_id is null then 'unknown_household'
         when h.grid_code <> v.grid_code then 'visit_grid_mismatch'
     end as _rule
-from res_visits v
-left join households h on h.household_id = v.household_id
-where v._state in ('winner', 'nokey', 'duplicate');
+from wv_resolve('stg_visits') v
+left join households h on h.household_id = v.household_id;
 
 insert into rejects_acc
 select 'visits', c._file, c._sheet, c._row, c._rule,
     json_merge_patch(to_json(r), '{"_rid": null}')
-from chk_visits c join raw_visits r on r._rid = c._rid where c._rule is not null;
+from chk_visits c join raw_visits r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc
-select distinct 'visits', _key, _file, _winner_file from res_visits where _state = 'superseded';
+select distinct 'visits', _key, _file, _winner_file from chk_visits where _state = 'superseded';
 
 create table visits as
 select visit_id, round, household_id, grid_code, left(grid_code, 12) as village_code,

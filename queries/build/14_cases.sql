@@ -2,7 +2,7 @@
 -- Grain of cases: one row per case_id; case_visits: one row per (case_id, visit_id) link to a
 -- loaded visit (links to visits that were not loaded are warnings, the case is kept).
 
-create or replace temp table stg_cases as
+create or replace temp view stg_cases as
 select *, row(source, visit_ids, grid_code, category, title, complexity, received_at, due_at,
               status, current_level, handling_unit, resolved_at) as _parsed
 from (
@@ -27,11 +27,10 @@ cross join lateral (
         case s.complexity when '复杂' then 30 else 7 end)) as due_at
 );
 
-create or replace temp table res_cases as select * from wv_resolve('stg_cases');
-
 create or replace temp table chk_cases as
 select c.*,
     case
+        when c._state in ('same', 'superseded') then '~' || c._state
         when c._state = 'duplicate' then 'duplicate_key'
         when c.case_id is null or c.source_raw is null or c.grid_code is null
             or c.category is null or c.complexity_raw is null or c.received_at_raw is null
@@ -47,17 +46,16 @@ select c.*,
         when c.resolved_at < c.received_at then 'resolved_before_received'
         when c.due_at < c.received_at then 'due_before_received'
     end as _rule
-from res_cases c
-left join grids g on g.grid_code = c.grid_code
-where c._state in ('winner', 'nokey', 'duplicate');
+from wv_resolve('stg_cases') c
+left join grids g on g.grid_code = c.grid_code;
 
 insert into rejects_acc
 select 'cases', c._file, c._sheet, c._row, c._rule,
     json_merge_patch(to_json(r), '{"_rid": null}')
-from chk_cases c join raw_cases r on r._rid = c._rid where c._rule is not null;
+from chk_cases c join raw_cases r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc
-select distinct 'cases', _key, _file, _winner_file from res_cases where _state = 'superseded';
+select distinct 'cases', _key, _file, _winner_file from chk_cases where _state = 'superseded';
 
 create table cases as
 select case_id, source, grid_code, left(grid_code, 12) as village_code,

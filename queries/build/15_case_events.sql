@@ -3,7 +3,7 @@
 -- file and row. Events carry no key: an identical step exported in several files collapses to
 -- the copy in the file whose name sorts last; within one file every row is its own step.
 
-create or replace temp table stg_events as
+create or replace temp view stg_events as
 select r._file, r._sheet, r._row, r._rid,
     trim(r.case_id) as case_id,
     r.at as at_raw, wv_ts(r.at) as "at",

@@ -1,7 +1,7 @@
 -- Build step 16: callback records (回访记录) -> clean `callbacks`.
 -- Grain: one row per callback_id.
 
-create or replace temp table stg_callbacks as
+create or replace temp view stg_callbacks as
 select *, row(household_id, case_id, called_at, caller, outcome, comment) as _parsed
 from (
     select r._file, r._sheet, r._row, r._rid,
@@ -16,11 +16,10 @@ from (
     from raw_callbacks r
 );
 
-create or replace temp table res_callbacks as select * from wv_resolve('stg_callbacks');
-
 create or replace temp table chk_callbacks as
 select b.*, h.grid_code,
     case
+        when b._state in ('same', 'superseded') then '~' || b._state
         when b._state = 'duplicate' then 'duplicate_key'
         when b.callback_id is null or b.household_id is null or b.called_at_raw is null
             or b.caller is null or b.outcome_raw is null then 'missing_required'
@@ -29,18 +28,17 @@ select b.*, h.grid_code,
         when h.household_id is null then 'unknown_household'
         when b.case_id is not null and c.case_id is null then 'unknown_case'
     end as _rule
-from res_callbacks b
+from wv_resolve('stg_callbacks') b
 left join households h on h.household_id = b.household_id
-left join cases c on c.case_id = b.case_id
-where b._state in ('winner', 'nokey', 'duplicate');
+left join cases c on c.case_id = b.case_id;
 
 insert into rejects_acc
 select 'callbacks', c._file, c._sheet, c._row, c._rule,
     json_merge_patch(to_json(r), '{"_rid": null}')
-from chk_callbacks c join raw_callbacks r on r._rid = c._rid where c._rule is not null;
+from chk_callbacks c join raw_callbacks r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc
-select distinct 'callbacks', _key, _file, _winner_file from res_callbacks
+select distinct 'callbacks', _key, _file, _winner_file from chk_callbacks
 where _state = 'superseded';
 
 create table callbacks as

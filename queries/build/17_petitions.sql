@@ -1,7 +1,7 @@
 -- Build step 17: the petition register (信访登记) -> clean `petitions`.
 -- Grain: one row per petition_id.
 
-create or replace temp table stg_petitions as
+create or replace temp view stg_petitions as
 select *, row(registered_on, township_code, channel, category, persons, is_repeat) as _parsed
 from (
     select r._file, r._sheet, r._row, r._rid,
@@ -18,11 +18,10 @@ from (
     from raw_petitions r
 );
 
-create or replace temp table res_petitions as select * from wv_resolve('stg_petitions');
-
 create or replace temp table chk_petitions as
 select p.*,
     case
+        when p._state in ('same', 'superseded') then '~' || p._state
         when p._state = 'duplicate' then 'duplicate_key'
         when p.petition_id is null or p.registered_on_raw is null or p.township_code is null
             or p.channel_raw is null then 'missing_required'
@@ -32,17 +31,16 @@ select p.*,
         when p.persons is null or p.persons < 1 then 'bad_number'
         when t.township_code is null then 'unknown_township'
     end as _rule
-from res_petitions p
-left join townships t on t.township_code = p.township_code
-where p._state in ('winner', 'nokey', 'duplicate');
+from wv_resolve('stg_petitions') p
+left join townships t on t.township_code = p.township_code;
 
 insert into rejects_acc
 select 'petitions', c._file, c._sheet, c._row, c._rule,
     json_merge_patch(to_json(r), '{"_rid": null}')
-from chk_petitions c join raw_petitions r on r._rid = c._rid where c._rule is not null;
+from chk_petitions c join raw_petitions r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc
-select distinct 'petitions', _key, _file, _winner_file from res_petitions
+select distinct 'petitions', _key, _file, _winner_file from chk_petitions
 where _state = 'superseded';
 
 create table petitions as
