@@ -270,25 +270,25 @@ def _shape(
     excel: bool = False,
 ) -> TableRead:
     kind = match.kind
+
+    def cell(src: str) -> pl.Expr:
+        # text with surrounding spaces removed; a blank cell is NULL, never ''
+        if src not in frame.columns:
+            return pl.lit(None, dtype=pl.String)
+        stripped = pl.col(src).str.strip_chars()
+        return pl.when(stripped.str.len_bytes() > 0).then(stripped)
+
     cols = []
     for idx, name in match.mapping.items():
-        src = f"c{idx}"
-        expr = pl.col(src) if src in frame.columns else pl.lit(None, dtype=pl.String)
-        cols.append(expr.str.strip_chars().alias(name))
+        cols.append(cell(f"c{idx}").alias(name))
     for name in kind.names:
         if name not in match.mapping.values():
             cols.append(pl.lit(None, dtype=pl.String).alias(name))
     items = []
     for idx, code in match.item_columns.items():
-        src = f"c{idx}"
-        expr = pl.col(src) if src in frame.columns else pl.lit(None, dtype=pl.String)
-        cols.append(expr.str.strip_chars().alias(code))
+        cols.append(cell(f"c{idx}").alias(code))
         items.append(code)
     out = frame.select(cols)
-    # blank cells are NULL, never ''
-    out = out.with_columns(
-        [pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in out.columns]
-    )
     if excel:
         time_cols = [c for c in out.columns if c in _TIME_COLUMNS]
         if time_cols:
