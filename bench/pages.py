@@ -191,24 +191,28 @@ async def _click_through(browser: Any, url: str, quarter: str, stems: list[str])
     errors: list[str] = []
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
-    page.set_default_timeout(120_000)  # ten sessions on two cores: pages can take a while
+    page.set_default_timeout(60_000)  # ten sessions on two cores: pages can take a while
     await page.goto(f"{url}/?quarter={quarter}")
     await _settle(page)
     for stem in stems:
-        title = i18n.t(f"common.page.{stem}", "zh")
-        nav = page.locator("[data-testid='stSidebarNav']")
-        await nav.get_by_role("link", name=re.compile(rf"(^|\s){re.escape(title)}$")).click()
-        await page.wait_for_function(
-            "p => location.pathname.replace(/\\/$/, '').endsWith(p)",
-            arg="" if stem == "overview" else "/" + stem,
-        )
-        await page.wait_for_timeout(200)
-        await _settle(page)
+        try:
+            title = i18n.t(f"common.page.{stem}", "zh")
+            nav = page.locator("[data-testid='stSidebarNav']")
+            await nav.get_by_role("link", name=re.compile(rf"(^|\s){re.escape(title)}$")).click()
+            await page.wait_for_function(
+                "p => location.pathname.replace(/\\/$/, '').endsWith(p)",
+                arg="" if stem == "overview" else "/" + stem,
+            )
+            await page.wait_for_timeout(200)
+            await _settle(page)
+        except Exception as exc:  # noqa: BLE001 - reported as this page's failure
+            errors.append(f"{stem}: {type(exc).__name__}")
+            continue
         bad = await page.locator(
             "[data-testid='stException'], [data-testid='stAlertContentError']"
         ).count()
         if bad:
-            errors.append(stem)
+            errors.append(f"{stem}: error element")
     await context.close()
     return errors
 
