@@ -14,7 +14,6 @@ from functools import partial
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
@@ -73,16 +72,16 @@ def distribution_text(answer_type: str, answers: list[dict[str, Any]], n_answere
     )
 
 
-def theme_chart(rows: pl.DataFrame) -> go.Figure:
-    """Horizontal 100% bars, one per question of one theme on one form; unfavourable in warm
-    colours."""
+def theme_chart(rows: pl.DataFrame) -> dict[str, Any]:
+    """Horizontal 100% bars, one per question of one theme on one form; unfavourable answers in
+    warm colours. A plain figure dict (cheaper than building it through plotly's objects)."""
     questions = rows.unique("item_code", maintain_order=True)
     labels = [
         f"{r['item_code']} {short(r['question'])} ({ui.fmt_int(r['n_answered'])})"
         for r in questions.iter_rows(named=True)
     ]
     label_of = dict(zip(questions["item_code"].to_list(), labels, strict=True))
-    fig = go.Figure()
+    data = []
     for option_no in sorted(rows["option_no"].unique().to_list()):
         part = rows.filter(pl.col("option_no") == option_no)
         colours, texts, hover = [], [], []
@@ -90,31 +89,29 @@ def theme_chart(rows: pl.DataFrame) -> go.Figure:
             palette = UNFAVOURABLE_COLOURS if r["is_unfavourable"] else FAVOURABLE_COLOURS
             colours.append(palette[(option_no - 1) % len(palette)])
             name = answer_label(r["answer_type"], r["answer"])
-            texts.append(f"{name} {ui.fmt_pct(r['share'], 0)}" if (r["share"] or 0) >= 0.08 else "")
+            share = r["share"] or 0
+            texts.append(f"{name} {ui.fmt_pct(share, 0)}" if share >= 0.08 else "")
             hover.append(
                 f"{name}: {ui.fmt_pct(r['share'])} ({ui.fmt_int(r['n_households'])} / "
                 f"{ui.fmt_int(r['n_answered'])})"
             )
-        fig.add_bar(
-            y=[label_of[c] for c in part["item_code"].to_list()],
-            x=[s or 0 for s in part["share"].to_list()],
-            orientation="h",
-            marker_color=colours,
-            text=texts,
-            textposition="inside",
-            insidetextanchor="middle",
-            hovertext=hover,
-            hoverinfo="text",
-            showlegend=False,
-        )
-    fig.update_layout(
-        barmode="stack",
-        height=90 + 48 * len(labels),
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        xaxis={"tickformat": ".0%", "range": [0, 1], "title": ui.t("questionnaire.share_axis")},
-        yaxis={"autorange": "reversed"},
-    )
-    return fig
+        data.append(
+            {"type": "bar", "orientation": "h",
+             "y": [label_of[c] for c in part["item_code"].to_list()],
+             "x": [v or 0 for v in part["share"].to_list()], "marker": {"color": colours},
+             "text": texts, "textposition": "inside", "insidetextanchor": "middle",
+             "hovertext": hover, "hoverinfo": "text", "showlegend": False}
+        )  # fmt: skip
+    return {
+        "data": data,
+        "layout": {
+            "barmode": "stack", "height": 90 + 48 * len(labels),
+            "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+            "xaxis": {"tickformat": ".0%", "range": [0, 1],
+                      "title": {"text": ui.t("questionnaire.share_axis")}},
+            "yaxis": {"autorange": "reversed"},
+        },
+    }  # fmt: skip
 
 
 def theme_table(summary: pl.DataFrame) -> pd.DataFrame:
