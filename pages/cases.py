@@ -241,10 +241,11 @@ def timeline(case_id: str, as_of: str, scope: str) -> None:
         return
     c = head.row(0, named=True)
     st.subheader(ui.t("cases.timeline_title", case_id=case_id))
+    esc = ui.md_escape  # exported text shows as typed, never as Markdown or HTML
     st.markdown(
-        f"**{c['title'] or c['category']}** · {c['category']} · "
-        f"{ui.enum_label('complexity', c['complexity'])} · {c['township_name'] or ''} "
-        f"{c['village_name'] or ''} {c['grid_name'] or ''}"
+        f"**{esc(c['title'] or c['category'])}** · {esc(c['category'])} · "
+        f"{ui.enum_label('complexity', c['complexity'])} · {esc(c['township_name'])} "
+        f"{esc(c['village_name'])} {esc(c['grid_name'])}"
     )
     if c["is_open"]:
         st.markdown(

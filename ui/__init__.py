@@ -29,6 +29,7 @@ from .fmt import (
     fmt_signed_int,
     fmt_signed_pct,
     fmt_ts,
+    md_escape,
 )
 from .header import build_info, is_demo, page_header
 from .router import ensure_router
@@ -78,6 +79,7 @@ __all__ = [
     "fmt_signed_int",
     "fmt_signed_pct",
     "fmt_ts",
+    "md_escape",
     "is_demo",
     "kpis",
     "lang",

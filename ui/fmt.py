@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -70,3 +71,15 @@ def csv_bytes(df: object, headers: dict[str, str] | None = None) -> bytes:
     from warmvisits import safe_export
 
     return safe_export.to_csv(df, headers=headers)  # type: ignore[arg-type]
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+
+
+def md_escape(text: object) -> str:
+    """Exported text (titles, place names, comments) made safe to put inside st.markdown:
+    Markdown characters are backslash-escaped and angle brackets become entities, so the
+    text shows as typed and never as formatting, a link or HTML."""
+    plain = "" if text is None else str(text)
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", plain.replace("&", "&amp;"))
+    return escaped.replace("<", "&lt;").replace(">", "&gt;")
