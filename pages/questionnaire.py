@@ -77,7 +77,7 @@ def theme_chart(rows: pl.DataFrame) -> dict[str, Any]:
     warm colours. A plain figure dict (cheaper than building it through plotly's objects)."""
     questions = rows.unique("item_code", maintain_order=True)
     labels = [
-        f"{r['item_code']} {short(r['question'])} ({ui.fmt_int(r['n_answered'])})"
+        f"{r['item_code']} {short(r['question'], 8)} ({ui.fmt_int(r['n_answered'])})"
         for r in questions.iter_rows(named=True)
     ]
     label_of = dict(zip(questions["item_code"].to_list(), labels, strict=True))
@@ -123,14 +123,14 @@ def theme_table(summary: pl.DataFrame) -> pd.DataFrame:
                 ui.enum_label("form_version", v) for v in summary["form_version"]
             ],
             ui.t("questionnaire.answered"): [ui.fmt_int(v) for v in summary["n_answered"]],
-            ui.t("questionnaire.distribution"): [
-                distribution_text(r["answer_type"], r["answers"], r["n_answered"])
-                for r in summary.iter_rows(named=True)
-            ],
             ui.t("questionnaire.unfavourable"): [ui.fmt_pct(v) for v in summary["unfav"]],
             ui.t("questionnaire.change"): [
                 ui.fmt_pct_points(None if a is None or b is None else a - b)
                 for a, b in zip(summary["unfav"], summary["prev_unfav"], strict=True)
+            ],
+            ui.t("questionnaire.distribution"): [
+                distribution_text(r["answer_type"], r["answers"], r["n_answered"])
+                for r in summary.iter_rows(named=True)
             ],
             ui.t("questionnaire.owner"): [v or "—" for v in summary["department"]],
         }
@@ -207,7 +207,7 @@ def draw_ranking(f: ui.Filters, items: pl.DataFrame) -> None:
             ui.t("questionnaire.unfavourable"): [
                 v * 100 if v is not None else None for v in places["unfavourable_share"]
             ],
-            ui.t("questionnaire.change"): [
+            ui.t("questionnaire.change_pp"): [
                 v * 100 if v is not None else None for v in places["unfavourable_change"]
             ],
         }
@@ -227,8 +227,9 @@ def draw_ranking(f: ui.Filters, items: pl.DataFrame) -> None:
             on_select=partial(drill, key, places["area_code"].to_list(), f.scope),
             selection_mode="single-row",
             column_config={
+                ui.t("questionnaire.answered"): st.column_config.NumberColumn(format="localized"),
                 ui.t("questionnaire.unfavourable"): pct,
-                ui.t("questionnaire.change"): st.column_config.NumberColumn(format="%+.1f"),
+                ui.t("questionnaire.change_pp"): st.column_config.NumberColumn(format="%+.1f"),
             },
             key=key,
         )
