@@ -238,6 +238,9 @@ def draw_ranking(f: ui.Filters, items: pl.DataFrame) -> None:
 
 def draw_households(f: ui.Filters, item: str, meta: dict[str, Any]) -> None:
     st.subheader(ui.t("questionnaire.households"))
+    if not ui.auth.sees_personal_data(ui.user().role):
+        st.caption(ui.t("common.personal_data_hidden"))
+        return
     st.caption(ui.t("questionnaire.households_hint"))
     left, right = st.columns([1, 2])
     answer = left.selectbox(

@@ -46,11 +46,11 @@ def expected(small_db: Path) -> dict[str, Any]:
     return {"answered": answered, "menu": menu, "town": town}
 
 
-def open_page(app_test: Any, scope: str = "", lang: str = "zh") -> Any:
+def open_page(app_test: Any, scope: str = "", lang: str = "zh", role: str = "analyst") -> Any:
     params = {"quarter": QUARTER, "lang": lang}
     if scope:
         params["scope"] = scope
-    at = app_test(query_params=params)
+    at = app_test(query_params=params, wv_role=role)
     at.run()
     at.switch_page(PAGE)
     at.run()
@@ -127,3 +127,10 @@ def test_ranking_and_household_drill_masked(app_test: Any, expected: dict) -> No
 def test_english(app_test: Any) -> None:
     at = open_page(app_test, lang="en")
     assert any("Urban form" in m.value for m in at.markdown)
+
+
+def test_leader_sees_figures_but_no_household_list(app_test: Any) -> None:
+    at = open_page(app_test, role="leader")
+    assert theme_table(at) is not None
+    assert not [t for t in at.toggle if t.key == "questionnaire_show_households"]
+    assert any("不显示个人信息" in c.value for c in at.caption)
