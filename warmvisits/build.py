@@ -311,7 +311,8 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> di
         con.execute(
             f"""insert into warnings_acc
             select 'visits', _file, _sheet, _row, 'answer_not_an_option', '{col}=' || "{col}"
-            from raw_visits where "{col}" is not null and ({checked}) is null"""  # noqa: S608
+            from raw_visits where "{col}" is not null and ({checked}) is null
+                and trim("{col}") <> ''"""  # noqa: S608
         )
         checks[col] = checked
     return checks
