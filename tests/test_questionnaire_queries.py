@@ -162,6 +162,40 @@ def test_mart_grain_and_last_visit_wins(con: duckdb.DuckDBPyConnection) -> None:
     assert ("城市版", "M1Q2", "A") not in got and ("城市版", "M1Q2", "D") not in got
 
 
+def test_mart_accepted_values_and_relationships(con: duckdb.DuckDBPyConnection) -> None:
+    def one(sql: str) -> object:
+        return con.sql(sql).fetchall()[0][0]
+
+    assert one("select count(*) from mart_grid_round_answers where n_households < 1") == 0
+    forms = con.sql("select distinct form_version from mart_grid_round_answers").fetchall()
+    assert {f for (f,) in forms} == {"城市版", "农村版"}
+    # every row's grid is a loaded grid, its item a menu item and its answer one of the options
+    assert (
+        one(
+            "select count(*) from mart_grid_round_answers a "
+            "left join grids g using (grid_code) where g.grid_code is null"
+        )
+        == 0
+    )
+    assert (
+        one(
+            "select count(*) from mart_grid_round_answers a left join menu m using (item_code) "
+            "where m.item_code is null or not list_contains(m.options, a.answer)"
+        )
+        == 0
+    )
+    # rounds are rounds of loaded visits; the total equals the independent count
+    assert {
+        r for (r,) in con.sql("select distinct round from mart_grid_round_answers").fetchall()
+    } == {
+        "2023Q1",
+        "2022Q4",
+    }
+    assert one("select sum(n_households) from mart_grid_round_answers") == sum(
+        independent_answers("2023Q1").values()
+    ) + sum(independent_answers("2022Q4").values())
+
+
 def test_answer_shares_exclude_blanks(con: duckdb.DuckDBPyConnection) -> None:
     a = answers(con, quarter="2023Q1", scope="", department="")
     m1q2 = [a[("城市版", "M1Q2", x)] for x in "ABCD"]
