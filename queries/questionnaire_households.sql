@@ -5,7 +5,8 @@
 -- Parameters: $quarter (round); $scope ('' or a township / village / grid code); $item
 -- ('M1Q1'); $answer ('A', '否', '差', …); $limit (most rows returned).
 -- Grain: one row per household, by grid then household code; n_total is the number of such
--- households before the limit. Reads: visits, visit_answers, households, grids.
+-- households before the limit. Reads: visits, visit_answers_wide (the build's wide form of
+-- visit_answers), households, grids.
 with
 
 answering_visits as (
@@ -24,12 +25,25 @@ last_visits as (
     ) = 1
 ),
 
+their_answers as (
+    -- those visits' answers, from the build's wide form (one column per item) narrowed to the
+    -- visits first: unpivoting every visit's answers (the visit_answers view) and filtering
+    -- after is several times slower at district scale. The NULL column keeps the unpivot valid
+    -- when there are no item columns; NULLs (blanks) give no rows.
+    unpivot (
+        select w.*, null::varchar as _none
+        from visit_answers_wide as w
+        where w.visit_id in (select visit_id from last_visits)
+    )
+    on columns(* exclude (visit_id))
+    into name item_code value answer
+),
+
 answered as (
     select l.*
     from last_visits as l
-    semi join (
-        select visit_id from visit_answers where item_code = $item and answer = $answer
-    ) as a on a.visit_id = l.visit_id
+    semi join their_answers as a
+        on a.visit_id = l.visit_id and a.item_code = $item and a.answer = $answer
 ),
 
 final as (
