@@ -55,7 +55,14 @@ def screenshot(pg: object, name: str, full_page: bool = False) -> None:
     if os.environ.get("WARMVISITS_SCREENSHOTS"):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = os.fspath(SCREENSHOTS / f"{name}.png")
-        pg.screenshot(path=path, full_page=full_page)  # type: ignore[attr-defined]
+        if full_page:  # Streamlit scrolls inside its own container: grow the window instead
+            size = pg.viewport_size  # type: ignore[attr-defined]
+            pg.set_viewport_size({"width": size["width"], "height": 2400})  # type: ignore[attr-defined]
+            pg.wait_for_timeout(2500)  # type: ignore[attr-defined]
+            pg.screenshot(path=path)  # type: ignore[attr-defined]
+            pg.set_viewport_size(size)  # type: ignore[attr-defined]
+        else:
+            pg.screenshot(path=path)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")

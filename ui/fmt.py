@@ -25,7 +25,8 @@ def fmt_pct_points(x: float | None, digits: int = 1) -> str:
     """A change of a rate, in percentage points: 0.012 → '+1.2 pp'."""
     if _missing(x):
         return DASH
-    return f"{float(x) * 100:+.{digits}f} pp"  # type: ignore[arg-type]
+    value = round(float(x) * 100, digits) + 0.0  # type: ignore[arg-type]  # no "-0.0"
+    return f"{value:+.{digits}f} pp"
 
 
 def fmt_signed_pct(x: float | None, digits: int = 1) -> str:
