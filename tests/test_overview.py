@@ -109,7 +109,7 @@ def test_change_on_previous_quarter_is_the_difference_of_kpis(
     metrics = {m.label: m for m in at.metric}
     diff = now["visited_households"] - before["visited_households"]
     assert metrics["已走访户数"].delta == f"{diff:+,}"
-    pp = (now["coverage"] - before["coverage"]) * 100
+    pp = round((now["coverage"] - before["coverage"]) * 100, 1) + 0.0  # "+0.0", never "-0.0"
     assert metrics["入户覆盖率"].delta == f"{pp:+.1f} pp"
 
 
