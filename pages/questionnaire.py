@@ -164,6 +164,13 @@ def draw_themes(answers: pl.DataFrame) -> None:
             else:
                 st.plotly_chart(theme_chart(part), key=f"questionnaire_chart_{form}")
     st.dataframe(theme_table(item_summary(rows)), hide_index=True, placeholder=ui.t("common.dash"))
+    with st.expander(ui.t("questionnaire.all_questions")):
+        summary = item_summary(answers)
+        table = theme_table(summary)
+        table.insert(
+            0, ui.t("questionnaire.theme"), [names.get(n, "") for n in summary["theme_no"]]
+        )
+        st.dataframe(table, hide_index=True, placeholder=ui.t("common.dash"))
 
 
 def drill(key: str, codes: list[str], scope: str) -> None:

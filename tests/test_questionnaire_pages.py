@@ -84,6 +84,24 @@ def test_page_counts_equal_independent_computation(app_test: Any, expected: dict
     assert checked >= 26  # every item on each of its forms
 
 
+def test_every_question_listed_once_per_form(app_test: Any, small_db: Path) -> None:
+    from warmvisits.db import connect
+
+    con = connect(small_db)
+    try:
+        # 通用 items are on both forms, the others on one
+        pairs = con.sql(
+            "select sum(case form_version when '通用' then 2 else 1 end) from menu"
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    at = open_page(app_test)
+    tables = [df.value for df in at.dataframe if "答案分布" in df.value.columns]
+    everything = next(t for t in tables if "主题" in t.columns)
+    assert len(everything) == pairs
+    assert everything["主题"].nunique() == 8
+
+
 def test_urban_and_rural_side_by_side(app_test: Any) -> None:
     at = open_page(app_test)
     assert [m.value for m in at.markdown if m.value in ("**城市版**", "**农村版**")] == [
