@@ -16,7 +16,9 @@ import os
 import resource
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -205,9 +207,23 @@ def _load_raw(
     reads: list[TableRead] = []
     next_rid = 0
     columns: dict[str, set[str]] = {k: set(KINDS[k].names) for k in KIND_ORDER}
+    # The next file is read (decoded and parsed, mostly outside the GIL) on a second thread
+    # while this one is loaded into DuckDB; at most two files' frames are in memory at once.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wv-read")
+    pending: deque[Future[list[TableRead]]] = deque()
+    upcoming = iter(files)
+
+    def ahead() -> None:
+        nxt = next(upcoming, None)
+        if nxt is not None:
+            pending.append(pool.submit(read_file, nxt, exports))
+
+    ahead()
     for i, path in enumerate(files, 1):
         say(f"[{i}/{len(files)}] reading {path.relative_to(exports).as_posix()}")
-        for tr in read_file(path, exports):
+        tables = pending.popleft().result()
+        ahead()
+        for tr in tables:
             frame = tr.frame
             tr.frame = None
             reads.append(tr)
@@ -226,6 +242,7 @@ def _load_raw(
             con.execute(f"insert into raw_{tr.kind} by name select * from incoming")  # noqa: S608
             con.unregister("incoming")
             del frame
+    pool.shutdown()
     return reads
 
 

@@ -53,8 +53,7 @@ create table visits as
 select visit_id, round, household_id, grid_code, left(grid_code, 12) as village_code,
     left(grid_code, 9) as township_code, visit_on, method, visitor, form_version,
     problems_raised
-from chk_visits where _rule is null
-order by round, grid_code, household_id, visit_on, visit_id;
+from chk_visits where _rule is null;
 
 -- visit_answers_wide (one column per menu item, checked answers only) and the view
 -- visit_answers are written next by the loader, which knows the menu's items (build.py).
