@@ -123,6 +123,7 @@ def build(
     progress: Progress | None = None,
     keep: int = 5,
     sql_dir: Path = BUILD_SQL_DIR,
+    memory_limit: str = os.environ.get("WARMVISITS_BUILD_MEMORY", "3GB"),
 ) -> BuildReport:
     """Build a new database from ``exports_dir`` and make it current at ``db``.
 
@@ -146,6 +147,9 @@ def build(
     con = duckdb.connect(str(partial))
     try:
         con.execute("set preserve_insertion_order = false")
+        # keep DuckDB's share modest: the raw tables spill to disk rather than grow the process
+        con.execute(f"set memory_limit = '{memory_limit}'")
+        con.execute("set temp_directory = $d", {"d": str(folder / ".tmp")})
         reads = _load_raw(con, exports, files, report, say)
         if not any(r.kind for r in reads):
             raise BuildError(
