@@ -161,12 +161,10 @@ def build(
         for script in [s for s in scripts if s.name < _BEFORE_ANSWERS]:
             _run_script(con, script, say)
         t = time.perf_counter()
-        checks = _answer_checks(con, reads)
+        _answer_checks(con, reads)
         say(f"answers checked against the menu: {time.perf_counter() - t:.1f} s")
         for script in [s for s in scripts if s.name >= _BEFORE_ANSWERS]:
             _run_script(con, script, say)
-            if script.name.startswith(_BEFORE_ANSWERS):
-                _create_answers(con, checks)
         _write_bookkeeping(con, reads, report, exports, demo, build_id)
         _fill_report(con, report)
         con.execute("checkpoint")
@@ -276,6 +274,9 @@ def _load_enums(con: duckdb.DuckDBPyConnection) -> None:
     )
     answers = {a: v for d, a, v in rows if d in ("choice", "yes_no", "good_bad")}
     values = sorted(set(answers.values()))
+    # the checked answers are stored as this enumeration: one byte a cell, not a string
+    options = [o for opts in ANSWER_OPTIONS.values() for o in opts]
+    con.execute(f"create type answer_value as enum ({', '.join(_sql_text(o) for o in options)})")
     literal = ", ".join(f"{_sql_text(a)}: {_sql_text(v)}" for a, v in sorted(answers.items()))
     con.execute(
         f"create or replace temp macro wv_answer(s) as case when s in "
@@ -296,13 +297,14 @@ def _run_script(con: duckdb.DuckDBPyConnection, script: Path, say: Progress) -> 
 # ---------------------------------------------------------------------------- answers
 
 
-def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> dict[str, str]:
+def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> None:
     """Warn about every answer outside its item's options and every item column the menu does
-    not know; return, per known item column, the SQL expression of its checked answer.
+    not know; write the view ``raw_visits_checked`` that build step 13 reads.
 
     An answer outside its item's options is blanked (``answer_not_an_option``); a column that
     looks like an item but is not in the menu is ignored (``unknown_item_column``, one warning
-    per file and sheet). The raw table keeps the cells as exported, for the rejects."""
+    per file and sheet). The view replaces each known item column by its checked answer, of
+    type ``answer_value``; ``raw_visits`` keeps the cells as exported, for the rejects."""
     menu = dict(con.sql("select item_code, answer_type from menu").fetchall())
     cols = [
         c
@@ -324,41 +326,32 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> di
         if col not in menu:
             continue
         options = ", ".join(_sql_text(o) for o in ANSWER_OPTIONS[menu[col]])
-        checked = (
-            f'case when "{col}" in ({options}) then "{col}" '
-            f'when wv_answer("{col}") in ({options}) then wv_answer("{col}") end'
+        # the exact canonical spelling is an enum cast; only other spellings go through the map
+        exact = f'try_cast("{col}" as answer_value)'
+        checks[col] = (
+            f"case when {exact} in ({options}) then {exact} "
+            f'when "{col}" is not null and {exact} is null '
+            f'and wv_answer("{col}") in ({options}) '
+            f'then wv_answer("{col}")::answer_value end'
         )
-        # col matched ^M[0-9]+Q[0-9]+$; options come from warmvisits/schema.py
-        con.execute(
-            f"""insert into warnings_acc
-            select 'visits', _file, _sheet, _row, 'answer_not_an_option', '{col}=' || "{col}"
-            from raw_visits where "{col}" is not null and ({checked}) is null
-                and trim("{col}") <> ''"""  # noqa: S608
-        )
-        checks[col] = checked
-    return checks
-
-
-def _create_answers(con: duckdb.DuckDBPyConnection, checks: dict[str, str]) -> None:
-    """``visit_answers_wide``: one row per clean visit, one column per menu item, checked
-    answers only; ``visit_answers(visit_id, item_code, answer)``: its long form, a view."""
-    items = "".join(f', {expr} as "{col}"' for col, expr in sorted(checks.items()))
-    con.execute(
-        f"create table visit_answers_wide as select trim(r.visit_id) as visit_id{items} "  # noqa: S608
-        "from raw_visits r semi join (select _rid from chk_visits where _rule is null) c "
-        "on c._rid = r._rid"
-    )
     if checks:
-        con.execute(
-            "create view visit_answers as select visit_id, item_code, answer from "
-            "(unpivot visit_answers_wide on columns(* exclude (visit_id)) "
-            "into name item_code value answer)"
+        # one scan per item column; col matched ^M[0-9]+Q[0-9]+$, options come from schema.py
+        bad = " union all ".join(
+            f"select _file, _sheet, _row, '{col}=' || \"{col}\" as detail from raw_visits "  # noqa: S608
+            f'where "{col}" is not null and ({expr}) is null and trim("{col}") <> \'\''
+            for col, expr in checks.items()
         )
-    else:
         con.execute(
-            "create view visit_answers as select null::varchar as visit_id, "
-            "null::varchar as item_code, null::varchar as answer where false"
+            "insert into warnings_acc select 'visits', _file, _sheet, _row, "  # noqa: S608
+            f"'answer_not_an_option', detail from ({bad})"
         )
+    unknown = [c for c in cols if c not in menu]
+    select = "select *"
+    if unknown:
+        select += " exclude (" + ", ".join(f'"{c}"' for c in unknown) + ")"
+    if checks:
+        select += " replace (" + ", ".join(f'{e} as "{c}"' for c, e in checks.items()) + ")"
+    con.execute(f"create or replace temp view raw_visits_checked as {select} from raw_visits")
 
 
 # ---------------------------------------------------------------------------- report

@@ -25,9 +25,15 @@ create or replace temp macro wv_code(s) as (
 create or replace temp macro wv_ts(s) as date_trunc(
     'second',
     coalesce(
-        -- ISO forms (2023-02-20, 2023-02-20 14:03:00) take the fast path
-        case when regexp_full_match(s, '[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?')
-             then try_cast(s as timestamp) end,
+        -- the digit forms with - or / (2023-02-20, 2023/2/20 14:03, 2023-02-20 14:03:05.6) take
+        -- the fast path: DuckDB's own cast, once the pattern has ruled out what the cast would
+        -- accept but the contract does not (mixed separators, UTC offsets, 24:00)
+        case when regexp_full_match(
+                s,
+                '[0-9]{4}(-[0-9]{1,2}-[0-9]{1,2}|/[0-9]{1,2}/[0-9]{1,2})'
+                || '( ([01]?[0-9]|2[0-3]):[0-5]?[0-9](:[0-5]?[0-9](\.[0-9]{1,6})?)?)?'
+             )
+             then try_cast(replace(s, '/', '-') as timestamp) end,
         try_strptime(trim(s), [
             '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%d',
             '%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d',
@@ -69,46 +75,46 @@ create or replace temp macro wv_list(s) as (
 create or replace temp macro wv_phone_ok(p) as
     regexp_full_match(p, '1[0-9]{10}') or regexp_full_match(p, '0558-?[0-9]{7,8}');
 
--- Supersession, before validation. Input: a staging table with _key, _file, _sheet, _row and
--- _parsed (the row's parsed values). Output: every row with _state =
+-- Supersession, before validation. Input: a staging table with _rid, _key, _file, _sheet, _row
+-- and _parsed (the row's parsed values). Output: every row (without _parsed) with _state =
 --   'duplicate'  the key appeared earlier in the same table (file + sheet): a reject;
 --   'winner'     the row that stands for its key (from the file whose name sorts last);
 --   'same'       an older file's row equal to the winner once parsed: collapses;
 --   'superseded' an older file's row that differs from the winner: listed in the report;
 --   'nokey'      the key is blank: validation rejects it.
+-- Only rows whose key repeats are ranked; their states are joined back on _rid, so the table
+-- is read three times but copied once. Staging that is costly to compute (visits) is
+-- materialised before it is passed here.
 create or replace temp macro wv_resolve(tbl) as table
 with repeated as (
-    -- keys seen more than once: only their rows need ranking (most keys are unique)
     select _key from query_table(tbl) where _key is not null group by _key having count(*) > 1
 ),
-single as (
-    select t.*, null::varchar as _winner_file,
-        case when t._key is null then 'nokey' else 'winner' end as _state
-    from query_table(tbl) t anti join repeated r on r._key = t._key
-),
 ranked as (
-    select t.*,
+    select t._rid, t._file, t._sheet, t._key, t._row, t._parsed,
         row_number() over (partition by t._file, t._sheet, t._key order by t._row) as _nth
     from query_table(tbl) t semi join repeated r on r._key = t._key
 ),
 firsts as (
-    select *,
+    select _rid, _parsed,
         row_number() over w as _rank,
         first(_file) over w as _winner_file,
         first(_parsed) over w as _winner_parsed
     from ranked
     where _nth = 1
     window w as (partition by _key order by _file desc, _sheet desc nulls last, _row)
+),
+states as (
+    select _rid, _winner_file,
+        case when _rank = 1 then 'winner'
+             when _parsed is not distinct from _winner_parsed then 'same'
+             else 'superseded' end as _state
+    from firsts
+    union all
+    select _rid, null, 'duplicate' from ranked where _nth > 1
 )
-select * from single
-union all by name
-select * exclude (_winner_parsed, _rank, _nth),
-    case when _rank = 1 then 'winner'
-         when _parsed is not distinct from _winner_parsed then 'same'
-         else 'superseded' end as _state
-from firsts
-union all by name
-select * exclude (_nth), null as _winner_file, 'duplicate' as _state from ranked where _nth > 1;
+select t.* exclude (_parsed), s._winner_file,
+    coalesce(s._state, case when t._key is null then 'nokey' else 'winner' end) as _state
+from query_table(tbl) t left join states s on s._rid = t._rid;
 
 create or replace temp table rejects_acc (
     kind varchar, file varchar, sheet varchar, row_number bigint, rule varchar, raw_values varchar

@@ -1,28 +1,42 @@
--- Build step 13: visit records (走访记录) -> clean `visits` and `visit_answers_wide`.
--- Grain of visits: one row per visit_id (one attempt). The answer columns stay in raw_visits
--- as exported; the loader (warmvisits/build.py) checks them against the clean menu.
+-- Build step 13: visit records (走访记录) -> clean `visits` (one row per visit_id: one attempt,
+-- with one checked-answer column per menu item) and the views `visit_answers_wide` (visit_id and
+-- the item columns) and `visit_answers` (their long form).
+-- Reads raw_visits_checked: the raw rows with every known item column replaced by its checked
+-- answer (type answer_value; NULL when blank or outside the item's options). The loader
+-- (warmvisits/build.py) writes that view, since only it knows the menu's items; the raw cells
+-- stay in raw_visits, for the rejects.
 
-create or replace temp view stg_visits as
-select *, row(round, household_id, grid_code, visit_on, method, visitor, form_version,
-              problems_raised) as _parsed
-from (
-    select r._file, r._sheet, r._row, r._rid,
-        trim(r.visit_id) as _key,
-        trim(r.visit_id) as visit_id,
-        r.round as round_raw, wv_round(r.round) as round,
-        wv_code(r.household_id) as household_id,
-        wv_code(r.grid_code) as grid_code,
-        r.visit_date as visit_date_raw, wv_date(r.visit_date) as visit_on,
-        r.method as method_raw, wv_enum('method', r.method) as method,
-        r.visitor,
-        r.form_version as form_version_raw,
-        wv_enum('visit_form_version', r.form_version) as form_version,
-        r.problems_raised
-    from raw_visits r
-);
+-- materialised, not a view: the supersession macro reads it three times, and the date and
+-- code parsing is the costliest part of this step at district scale
+create or replace temp table stg_visits as
+select r._file, r._sheet, r._row, r._rid,
+    trim(r.visit_id) as _key,
+    trim(r.visit_id) as visit_id,
+    r.round as round_raw, wv_round(r.round) as round,
+    wv_code(r.household_id) as household_id,
+    wv_code(r.grid_code) as grid_code,
+    r.visit_date as visit_date_raw, wv_date(r.visit_date) as visit_on,
+    r.method as method_raw, wv_enum('method', r.method) as method,
+    r.visitor,
+    r.form_version as form_version_raw,
+    wv_enum('visit_form_version', r.form_version) as form_version,
+    r.problems_raised,
+    -- the checked answers, one column per item
+    r.* exclude (_file, _sheet, _row, _rid, visit_id, round, household_id, grid_code,
+        visit_date, method, visitor, form_version, problems_raised)
+from raw_visits_checked r;
 
+create or replace temp view stg_visits_parsed as
+select _rid, _file, _sheet, _row, _key, visit_id, round_raw, round, household_id, grid_code,
+    visit_date_raw, visit_on, method_raw, method, visitor, form_version_raw, form_version,
+    row(round, household_id, grid_code, visit_on, method, visitor, form_version,
+        problems_raised) as _parsed
+from stg_visits;
+
+-- one narrow row per staged row: its state and the rule it breaks (the values stay in
+-- stg_visits, so the 4 million rows are not copied once more)
 create or replace temp table chk_visits as
-select v.*,
+select v._rid, v._file, v._sheet, v._row, v._key, v._state, v._winner_file,
     case
         when v._state in ('same', 'superseded') then '~' || v._state
         when v._state = 'duplicate' then 'duplicate_key'
@@ -38,7 +52,7 @@ select v.*,
         when h.household_id is null then 'unknown_household'
         when h.grid_code <> v.grid_code then 'visit_grid_mismatch'
     end as _rule
-from wv_resolve('stg_visits') v
+from wv_resolve('stg_visits_parsed') v
 left join households h on h.household_id = v.household_id;
 
 insert into rejects_acc
@@ -49,11 +63,33 @@ from chk_visits c join raw_visits r on r._rid = c._rid where c._rule is not null
 insert into superseded_acc
 select distinct 'visits', _key, _file, _winner_file from chk_visits where _state = 'superseded';
 
+-- the clean visits, with their checked answers (one answer_value column per menu item)
 create table visits as
-select visit_id, round, household_id, grid_code, left(grid_code, 12) as village_code,
-    left(grid_code, 9) as township_code, visit_on, method, visitor, form_version,
-    problems_raised
-from chk_visits where _rule is null;
+select s.visit_id, s.round, s.household_id, s.grid_code, left(s.grid_code, 12) as village_code,
+    left(s.grid_code, 9) as township_code, s.visit_on, s.method, s.visitor, s.form_version,
+    s.problems_raised,
+    s.* exclude (_file, _sheet, _row, _rid, _key, visit_id, round_raw, round, household_id,
+        grid_code, visit_date_raw, visit_on, method_raw, method, visitor, form_version_raw,
+        form_version, problems_raised)
+from stg_visits s
+anti join (select _rid from chk_visits where _rule is not null) b on b._rid = s._rid;
 
--- visit_answers_wide (one column per menu item, checked answers only) and the view
--- visit_answers are written next by the loader, which knows the menu's items (build.py).
+drop table stg_visits cascade;
+drop table chk_visits;
+
+-- the answers alone: visit_id and the item columns
+create view visit_answers_wide as
+select visit_id,
+    * exclude (visit_id, round, household_id, grid_code, village_code, township_code, visit_on,
+        method, visitor, form_version, problems_raised)
+from visits;
+
+-- the long form: only valid, non-blank answers (a NULL answer gives no row). The NULL column
+-- keeps the unpivot valid when the export has no item columns.
+create view visit_answers as
+select visit_id, item_code, answer::varchar as answer
+from (
+    unpivot (select *, null::answer_value as _none from visit_answers_wide)
+    on columns(* exclude (visit_id))
+    into name item_code value answer
+);
