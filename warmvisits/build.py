@@ -150,13 +150,13 @@ def build(
         # keep DuckDB's share modest: the raw tables spill to disk rather than grow the process
         con.execute(f"set memory_limit = '{memory_limit}'")
         con.execute("set temp_directory = $d", {"d": str(folder / ".tmp")})
-        reads = _load_raw(con, exports, files, report, say)
+        _load_enums(con)
+        reads = _load_raw(con, exports, files, report, say, plan_dir=folder / ".tmp")
         if not any(r.kind for r in reads):
             raise BuildError(
                 f"no export table recognised in {exports}: "
                 + "; ".join(f"{r.path}: {r.error}" for r in reads[:10])
             )
-        _load_enums(con)
         scripts = sorted(Path(sql_dir).glob("*.sql"))
         for script in [s for s in scripts if s.name < _BEFORE_ANSWERS]:
             _run_script(con, script, say)
@@ -190,8 +190,48 @@ def build(
 
 def _empty_raw(kind: str) -> pl.DataFrame:
     cols: dict[str, Any] = {c: pl.String for c in KINDS[kind].names}
-    cols.update({"_file": pl.String, "_sheet": pl.String, "_row": pl.Int64, "_rid": pl.Int64})
+    cols.update(
+        {
+            "_file": pl.String,
+            "_sheet": pl.String,
+            "_row": pl.Int64,
+            "_rid": pl.Int64,
+            "_odd": pl.String,
+        }
+    )
     return pl.DataFrame(schema=cols)
+
+
+def _canonical_answer(cell: str) -> str:
+    """SQL: an item cell as an ``answer_value`` (its exact spelling, else an accepted alias)."""
+    return (
+        f"coalesce(try_cast({cell} as answer_value), "
+        f"case when {cell} is not null then try_cast(wv_answer({cell}) as answer_value) end)"
+    )
+
+
+def _odd_cells(items: list[tuple[str, str]]) -> str:
+    """SQL: the item cells of a row that are not an exact answer_value spelling, as exported:
+    ``code=text`` pairs joined by U+001F, NULL when there are none (nearly every row)."""
+    if not items:
+        return "null::varchar"
+    odd = [
+        f"({cell} is not null and try_cast({cell} as answer_value) is null)" for _, cell in items
+    ]
+    pairs = ", ".join(
+        f"case when {test} then '{code}=' || {cell} end"
+        for (code, cell), test in zip(items, odd, strict=True)
+    )
+    return f"case when {' or '.join(odd)} then concat_ws(chr(31), {pairs}) end"
+
+
+# what Polars' strip_chars() removes (Unicode White_Space), for DuckDB's trim(s, characters)
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# a cell starting or ending with one of them (RE2: \s, vertical tab, separators, next line)
+_EDGE_SPACE = r"^[\s\x{0b}\pZ\x{85}]|[\s\x{0b}\pZ\x{85}]$"
 
 
 def _load_raw(
@@ -200,16 +240,27 @@ def _load_raw(
     files: list[Path],
     report: BuildReport,
     say: Progress,
+    plan_dir: Path | None = None,
 ) -> list[TableRead]:
+    """Load every file into temporary tables; ``raw_<kind>`` becomes a view over them.
+
+    Frames from the Polars reader go to ``rawp_<kind>``; a CSV with a
+    :class:`~warmvisits.ingest.CsvPlan` is read by DuckDB into its own table ``rawf_<n>``
+    (file order kept, so a row's line number is its rowid plus the lines before it). Each row
+    gets ``_rid``, a build-wide row id. Text cells are kept as exported (trimmed); a visit's
+    item cells are stored as ``answer_value`` (one byte, not a string) with ``_odd`` keeping
+    the exported text of the few cells that are not an exact answer spelling, so the rejects
+    and warnings still show what was exported."""
     for kind in KIND_ORDER:
         # identifiers below come from warmvisits.schema, never from the files
         con.register("empty_raw", _empty_raw(kind))
-        con.execute(f"create temp table raw_{kind} as select * from empty_raw")  # noqa: S608
+        con.execute(f"create temp table rawp_{kind} as select * from empty_raw")  # noqa: S608
         con.unregister("empty_raw")
     reads: list[TableRead] = []
+    parts = {k: [f"select * from rawp_{k}"] for k in KIND_ORDER}  # noqa: S608
     next_rid = 0
     columns: dict[str, set[str]] = {k: set(KINDS[k].names) for k in KIND_ORDER}
-    # The next file is read (decoded and parsed, mostly outside the GIL) on a second thread
+    # The next file is read (decoded, header found, parsed or transcoded) on a second thread
     # while this one is loaded into DuckDB; at most two files' frames are in memory at once.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wv-read")
     pending: deque[Future[list[TableRead]]] = deque()
@@ -218,7 +269,7 @@ def _load_raw(
     def ahead() -> None:
         nxt = next(upcoming, None)
         if nxt is not None:
-            pending.append(pool.submit(read_file, nxt, exports))
+            pending.append(pool.submit(read_file, nxt, exports, plan_dir))
 
     ahead()
     for i, path in enumerate(files, 1):
@@ -226,6 +277,16 @@ def _load_raw(
         tables = pending.popleft().result()
         ahead()
         for tr in tables:
+            if tr.plan is not None and tr.kind is not None:
+                view = _load_plan(con, tr, len(reads), next_rid)
+                if view is not None:
+                    next_rid += tr.rows + tr.blank_rows
+                    parts[tr.kind].append(view)
+                    reads.append(tr)
+                    continue
+                # DuckDB refused the file or counted its rows differently: read it with Polars
+                retry = read_file(path, exports)
+                tr = retry[0] if len(retry) == 1 else tr
             frame = tr.frame
             tr.frame = None
             reads.append(tr)
@@ -233,19 +294,86 @@ def _load_raw(
                 continue
             for col in tr.item_columns:
                 if col not in columns[tr.kind]:
-                    con.execute(f'alter table raw_{tr.kind} add column "{col}" varchar')
+                    con.execute(f'alter table rawp_{tr.kind} add column "{col}" answer_value')
                     columns[tr.kind].add(col)
-            # _rid: a build-wide row id, so rejects can fetch their raw cells back cheaply
             frame = frame.with_columns(
                 (pl.int_range(0, pl.len(), dtype=pl.Int64) + next_rid).alias("_rid")
             )
             next_rid += frame.height
+            select = "select *"
+            if tr.item_columns:
+                items = [(c, f'"{c}"') for c in tr.item_columns]
+                canon = ", ".join(f"{_canonical_answer(cell)} as {cell}" for _, cell in items)
+                select = f"select * replace ({canon}), {_odd_cells(items)} as _odd"
             con.register("incoming", frame)
-            con.execute(f"insert into raw_{tr.kind} by name select * from incoming")  # noqa: S608
+            con.execute(f"insert into rawp_{tr.kind} by name {select} from incoming")  # noqa: S608
             con.unregister("incoming")
             del frame
     pool.shutdown()
+    for kind in KIND_ORDER:
+        con.execute(
+            f"create temp view raw_{kind} as " + " union all by name ".join(parts[kind])  # noqa: S608
+        )
     return reads
+
+
+def _load_plan(con: duckdb.DuckDBPyConnection, tr: TableRead, n: int, first_rid: int) -> str | None:
+    """Load a planned CSV with DuckDB's reader into ``rawf_<n>``; return the select that
+    gives its rows with ``_file``, ``_sheet``, ``_row`` and ``_rid`` (blank rows are
+    deleted), or None (table dropped) when DuckDB refuses the file or finds another row count."""
+    plan = tr.plan
+    assert plan is not None and tr.kind is not None
+    kind = KINDS[tr.kind]
+    cells = []
+    for idx, name in plan.columns.items():
+        # trim(s, characters) is slow: only cells that start or end with white space take it
+        cells.append(
+            f"nullif(case when regexp_matches(c{idx}, {_sql_text(_EDGE_SPACE)}) "
+            f"then trim(c{idx}, {_sql_text(_WHITESPACE)}) else c{idx} end, '') as \"{name}\""
+        )
+    for name in kind.names:
+        if name not in plan.columns.values():
+            cells.append(f'null::varchar as "{name}"')
+    items = [(code, f"nullif(c{idx}, '')") for idx, code in plan.items.items()]
+    for code, cell in items:
+        cells.append(f'{_canonical_answer(cell)} as "{code}"')
+    cells.append(f"{_odd_cells(items)} as _odd")
+    types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(plan.width))
+    table = f"rawf_{n}"
+    names = [f'"{c}"' for c in [*plan.columns.values(), *plan.items.values()]] + ["_odd"]
+    blank = " and ".join(f"{c} is null" for c in names)
+    try:
+        # file order kept: rowid is then the record's position in the file
+        con.execute("set preserve_insertion_order = true")
+        con.execute(
+            f"create temp table {table} as select {', '.join(cells)} from read_csv($path, "  # noqa: S608
+            f"header = false, skip = {plan.skip}, delim = $sep, quote = '\"', escape = '\"', "
+            f"columns = {{{types}}}, auto_detect = false, null_padding = true)",
+            {"path": str(plan.source), "sep": plan.separator},
+        )
+        total, blanks = con.sql(
+            f"select count(*), count(*) filter (where {blank}) from {table}"  # noqa: S608
+        ).fetchall()[0]
+        if blanks:
+            # blank rows leave gaps in the rowids, so the line numbers of the others hold
+            con.execute(f"delete from {table} where {blank}")  # noqa: S608
+    except duckdb.Error:
+        con.execute(f"drop table if exists {table}")
+        return None
+    finally:
+        con.execute("set preserve_insertion_order = false")
+        if plan.temporary:
+            plan.source.unlink(missing_ok=True)
+    if total != plan.data_lines:
+        con.execute(f"drop table {table}")
+        return None
+    tr.rows, tr.blank_rows, tr.plan = int(total - blanks), int(blanks), None
+    # the file name is quoted; the rest comes from schema.py and the plan's numbers
+    return (
+        f"select *, {_sql_text(tr.path)} as _file, null::varchar as _sheet, "  # noqa: S608
+        f"rowid + {plan.skip + 1} as _row, rowid + {first_rid} as _rid "
+        f"from {table}"
+    )
 
 
 def _sql_text(value: str) -> str:
@@ -303,8 +431,9 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> No
 
     An answer outside its item's options is blanked (``answer_not_an_option``); a column that
     looks like an item but is not in the menu is ignored (``unknown_item_column``, one warning
-    per file and sheet). The view replaces each known item column by its checked answer, of
-    type ``answer_value``; ``raw_visits`` keeps the cells as exported, for the rejects."""
+    per file and sheet). The view replaces each known item column by its checked answer
+    (NULL unless among the item's options); ``raw_visits`` keeps the cells as loaded, with
+    ``_odd`` holding the exported text of odd cells, for the rejects and warnings."""
     menu = dict(con.sql("select item_code, answer_type from menu").fetchall())
     cols = [
         c
@@ -323,32 +452,41 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> No
                 )
     checks: dict[str, str] = {}
     for col in cols:
-        if col not in menu:
-            continue
-        options = ", ".join(_sql_text(o) for o in ANSWER_OPTIONS[menu[col]])
-        # the exact canonical spelling is an enum cast; only other spellings go through the map
-        exact = f'try_cast("{col}" as answer_value)'
-        checks[col] = (
-            f"case when {exact} in ({options}) then {exact} "
-            f'when "{col}" is not null and {exact} is null '
-            f'and wv_answer("{col}") in ({options}) '
-            f'then wv_answer("{col}")::answer_value end'
-        )
+        if col in menu:
+            options = ", ".join(_sql_text(o) for o in ANSWER_OPTIONS[menu[col]])
+            checks[col] = f'case when "{col}" in ({options}) then "{col}" end'
     if checks:
-        # one scan per item column; col matched ^M[0-9]+Q[0-9]+$, options come from schema.py
-        bad = " union all ".join(
+        # Rows with no odd cell: each item cell is blank or an exact answer spelling, so an
+        # answer outside the item's options is one that the check blanks. col matched
+        # ^M[0-9]+Q[0-9]+$, options come from schema.py.
+        plain = " union all ".join(
             f"select _file, _sheet, _row, '{col}=' || \"{col}\" as detail from raw_visits "  # noqa: S608
-            f'where "{col}" is not null and ({expr}) is null and trim("{col}") <> \'\''
+            f'where _odd is null and "{col}" is not null and ({expr}) is null'
+            for col, expr in checks.items()
+        )
+        # Rows with odd cells (a handful): each item cell back to its exported text first
+        con.execute(
+            "create or replace temp table odd_visits as "  # noqa: S608
+            "select _file, _sheet, _row, wv_odd_map(_odd) as odd, "
+            + ", ".join(f'"{c}"' for c in checks)
+            + " from raw_visits where _odd is not null"
+        )
+        odd = " union all ".join(
+            f"select _file, _sheet, _row, '{col}' as item_code, "  # noqa: S608
+            f"coalesce(odd['{col}'], \"{col}\"::varchar) as raw, ({expr}) as checked "
+            "from odd_visits"
             for col, expr in checks.items()
         )
         con.execute(
             "insert into warnings_acc select 'visits', _file, _sheet, _row, "  # noqa: S608
-            f"'answer_not_an_option', detail from ({bad})"
+            f"'answer_not_an_option', detail from ({plain}) union all "
+            "select 'visits', _file, _sheet, _row, 'answer_not_an_option', "
+            f"item_code || '=' || raw from ({odd}) "
+            "where checked is null and raw is not null and trim(raw) <> ''"
         )
+        con.execute("drop table odd_visits")
     unknown = [c for c in cols if c not in menu]
-    select = "select *"
-    if unknown:
-        select += " exclude (" + ", ".join(f'"{c}"' for c in unknown) + ")"
+    select = "select * exclude (_odd" + "".join(f', "{c}"' for c in unknown) + ")"
     if checks:
         select += " replace (" + ", ".join(f'{e} as "{c}"' for c, e in checks.items()) + ")"
     con.execute(f"create or replace temp view raw_visits_checked as {select} from raw_visits")

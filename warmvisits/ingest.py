@@ -10,9 +10,11 @@ Files that cannot be read are reported with the reason; files of other types are
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
+import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +30,25 @@ MAX_TITLE_ROWS = 10
 
 
 @dataclass
+class CsvPlan:
+    """A CSV table that DuckDB's own reader can load, as an alternative to a Polars frame.
+
+    Made only when every physical line after the header is one record (no line break inside
+    a quoted cell, no lone carriage return), so that a record's line number is its position
+    plus ``skip + 1``; the loader checks DuckDB's row count against ``data_lines`` and falls
+    back to the Polars reader when they differ or DuckDB refuses the file."""
+
+    source: Path  # a UTF-8 file: the export itself, or a transcoded copy
+    temporary: bool  # source is a transcoded copy, to delete once loaded
+    skip: int  # lines before the first data row (title rows and the header)
+    separator: str
+    width: int  # cells in the header row
+    columns: dict[int, str]  # cell index -> kind column (text trimmed, blank -> NULL)
+    items: dict[int, str]  # cell index -> menu item code (kept as exported, blank -> NULL)
+    data_lines: int  # physical lines after the header
+
+
+@dataclass
 class TableRead:
     path: str  # relative to the export folder, with '/' separators
     sheet: str | None
@@ -38,6 +59,7 @@ class TableRead:
     unknown_columns: list[str] = field(default_factory=list)
     item_columns: list[str] = field(default_factory=list)
     blank_rows: int = 0
+    plan: CsvPlan | None = None
 
 
 def list_files(folder: Path) -> list[Path]:
@@ -61,7 +83,12 @@ def read_folder(folder: Path) -> list[TableRead]:
     return results
 
 
-def read_file(path: Path, folder: Path | None = None) -> list[TableRead]:
+def read_file(
+    path: Path, folder: Path | None = None, plan_dir: Path | None = None
+) -> list[TableRead]:
+    """Read one file. With ``plan_dir``, a CSV that DuckDB can load itself comes back as a
+    :class:`CsvPlan` instead of a frame (a GB18030 file is transcoded to UTF-8 in
+    ``plan_dir`` first); without it, every table comes back as a Polars frame."""
     rel = path.relative_to(folder).as_posix() if folder else path.name
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
@@ -70,7 +97,7 @@ def read_file(path: Path, folder: Path | None = None) -> list[TableRead]:
         ]
     try:
         if suffix == ".csv":
-            return [_read_csv(path, rel)]
+            return [_read_csv(path, rel, plan_dir)]
         return list(_read_workbook(path, rel))
     except Exception as exc:  # any failure to read is reported, never raised past the file
         return [TableRead(rel, None, None, error=f"unreadable: {type(exc).__name__}: {exc}")]
@@ -97,8 +124,39 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         ) from None
 
 
-def _read_csv(path: Path, rel: str) -> TableRead:
+def _head_lines(text: str, n: int) -> list[str]:
+    """The first ``n`` lines of ``text``, without splitting the whole of a large file."""
+    end = 0
+    for _ in range(n):
+        nxt = text.find("\n", end)
+        if nxt < 0:
+            return text.splitlines()[:n]
+        end = nxt + 1
+    return text[:end].splitlines()[:n]
+
+
+def _csv_header(
+    head_lines: list[str],
+) -> tuple[int, HeaderMatch, str, int] | None:
+    """(header row index, match, separator, header width) from a CSV's first lines."""
+    for separator in (",", "\t", ";", "|"):  # comma first; others seen in hand-saved exports
+        head_rows = list(csv.reader(head_lines, delimiter=separator))
+        found = _find_header(head_rows)
+        if found is not None:
+            header_index, match = found
+            return header_index, match, separator, max(len(head_rows[header_index]), 1)
+    return None
+
+
+_HEAD_BYTES = 1 << 20
+
+
+def _read_csv(path: Path, rel: str, plan_dir: Path | None = None) -> TableRead:
     data = path.read_bytes()
+    if plan_dir is not None:
+        planned = _planned_csv(path, rel, data, plan_dir)
+        if planned is not None:
+            return planned
     text, encoding = decode_bytes(data)
     if encoding == "utf-8":
         utf8 = data
@@ -106,18 +164,11 @@ def _read_csv(path: Path, rel: str) -> TableRead:
         utf8 = data[3:]
     else:
         utf8 = text.encode("utf-8")
-    head_lines = text.splitlines()[: MAX_TITLE_ROWS + 1]
-    found = None
-    separator = ","
-    for separator in (",", "\t", ";", "|"):  # comma first; others seen in hand-saved exports
-        head_rows = list(csv.reader(head_lines, delimiter=separator))
-        found = _find_header(head_rows)
-        if found is not None:
-            break
+    head_lines = _head_lines(text, MAX_TITLE_ROWS + 1)
+    found = _csv_header(head_lines)
     if found is None:
         return TableRead(rel, None, None, error=_no_header_reason(list(csv.reader(head_lines))))
-    header_index, match = found
-    width = max(len(head_rows[header_index]), 1)
+    header_index, match, separator, width = found
     frame = pl.read_csv(
         io.BytesIO(utf8),
         has_header=False,
@@ -130,6 +181,77 @@ def _read_csv(path: Path, rel: str) -> TableRead:
     )
     # line numbers: header on line header_index+1, first data row on header_index+2
     return _shape(frame, match, rel, None, first_row=header_index + 2)
+
+
+def _planned_csv(path: Path, rel: str, data: bytes, plan_dir: Path) -> TableRead | None:
+    """The table as a :class:`CsvPlan`, or None when the Polars path must read it.
+
+    A file whose first megabyte is UTF-8 is taken as UTF-8 without decoding the rest here:
+    DuckDB's reader refuses invalid UTF-8, and the loader then falls back to the Polars path,
+    which decodes the whole file (and finds GB18030). Other files are decoded in full."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        encoding, head = "utf-8-sig", data[3 : 3 + _HEAD_BYTES].decode("utf-8", "ignore")
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    else:
+        try:
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            encoding, head = "utf-8", decoder.decode(data[:_HEAD_BYTES], len(data) <= _HEAD_BYTES)
+        except UnicodeDecodeError:
+            try:
+                text, encoding = decode_bytes(data)
+            except ValueError:
+                return None
+            head = text[:_HEAD_BYTES]
+            data = text.encode("utf-8")
+    found = _csv_header(_head_lines(head, MAX_TITLE_ROWS + 1))
+    if found is None:
+        return None
+    header_index, match, separator, width = found
+    plan = _csv_plan(path, data, encoding, header_index, separator, width, match, plan_dir)
+    if plan is None:
+        return None
+    return TableRead(
+        rel,
+        None,
+        match.kind.name,
+        unknown_columns=[u for u in match.unknown if u],
+        item_columns=list(match.item_columns.values()),
+        plan=plan,
+    )
+
+
+def _csv_plan(
+    path: Path,
+    utf8: bytes,
+    encoding: str,
+    header_index: int,
+    separator: str,
+    width: int,
+    match: HeaderMatch,
+    plan_dir: Path,
+) -> CsvPlan | None:
+    """A plan for DuckDB's reader, or None for a file with lone carriage returns (DuckDB and
+    Polars may count its lines differently). Cells spanning lines are caught by the loader:
+    DuckDB then returns fewer records than ``data_lines``."""
+    if utf8.count(b"\r") != utf8.count(b"\r\n"):
+        return None
+    lines = utf8.count(b"\n") + (0 if utf8.endswith(b"\n") or not utf8 else 1)
+    source, temporary = path, False
+    if encoding not in ("utf-8", "utf-8-sig"):
+        plan_dir.mkdir(parents=True, exist_ok=True)
+        source, temporary = plan_dir / f"{uuid.uuid4().hex}.csv", True
+        source.write_bytes(utf8)
+    return CsvPlan(
+        source=source,
+        temporary=temporary,
+        skip=header_index + 1,
+        separator=separator,
+        width=width,
+        columns={i: n for i, n in match.mapping.items() if i < width},
+        items={i: c for i, c in match.item_columns.items() if i < width},
+        data_lines=lines - header_index - 1,
+    )
 
 
 # ---------------------------------------------------------------------------- Excel

@@ -9,6 +9,14 @@ create or replace temp macro wv_norm(s) as regexp_replace(lower(trim(s)), '[\s_]
 -- Chinese value, and wv_answer(s) for answers (A-D, 是/否, 好/一般/差), are created by the loader
 -- (warmvisits/build.py) from warmvisits/schema.py, the one list of accepted spellings.
 
+-- A visit's item cells are loaded as answer_value; the few whose exported text is not an exact
+-- answer spelling keep it in raw_visits._odd as 'M1Q1=text' pairs joined by U+001F
+-- (warmvisits/build.py). This gives those texts as a map item_code -> text.
+create or replace temp macro wv_odd_map(s) as map_from_entries(list_transform(
+    string_split(s, chr(31)),
+    lambda x: {'k': split_part(x, '=', 1), 'v': substr(x, strpos(x, '=') + 1)}
+));
+
 -- a code or phone number, also when Excel stored it as a number (3.41602101001E+11, 13812345678.0)
 create or replace temp macro wv_code(s) as (
     case

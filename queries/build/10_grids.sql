@@ -66,7 +66,7 @@ where c._rule is null and p.village_code = c.village_code and t.township_code = 
 
 insert into rejects_acc
 select 'grids', c._file, c._sheet, c._row, c._rule,
-    json_merge_patch(to_json(r), '{"_rid": null}')
+    json_merge_patch(to_json(r), '{"_rid": null, "_odd": null}')
 from chk_grids c join raw_grids r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc

@@ -38,7 +38,7 @@ left join grids g on g.grid_code = h.grid_code;
 
 insert into rejects_acc
 select 'households', c._file, c._sheet, c._row, c._rule,
-    json_merge_patch(to_json(r), '{"_rid": null}')
+    json_merge_patch(to_json(r), '{"_rid": null, "_odd": null}')
 from chk_households c join raw_households r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc

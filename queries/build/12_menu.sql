@@ -42,7 +42,7 @@ where _rule is null and not list_has_all(options, unfavourable);
 
 insert into rejects_acc
 select 'menu', c._file, c._sheet, c._row, c._rule,
-    json_merge_patch(to_json(r), '{"_rid": null}')
+    json_merge_patch(to_json(r), '{"_rid": null, "_odd": null}')
 from chk_menu c join raw_menu r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc

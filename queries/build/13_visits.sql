@@ -57,7 +57,11 @@ left join households h on h.household_id = v.household_id;
 
 insert into rejects_acc
 select 'visits', c._file, c._sheet, c._row, c._rule,
-    json_merge_patch(to_json(r), '{"_rid": null}')
+    -- the item cells as exported: odd ones from _odd, the others are their exact spelling
+    json_merge_patch(
+        json_merge_patch(to_json(r), coalesce(to_json(wv_odd_map(r._odd)), '{}')),
+        '{"_rid": null, "_odd": null}'
+    )
 from chk_visits c join raw_visits r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc

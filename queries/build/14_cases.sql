@@ -51,7 +51,7 @@ left join grids g on g.grid_code = c.grid_code;
 
 insert into rejects_acc
 select 'cases', c._file, c._sheet, c._row, c._rule,
-    json_merge_patch(to_json(r), '{"_rid": null}')
+    json_merge_patch(to_json(r), '{"_rid": null, "_odd": null}')
 from chk_cases c join raw_cases r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc

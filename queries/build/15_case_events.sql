@@ -26,7 +26,7 @@ left join cases c on c.case_id = e.case_id;
 
 insert into rejects_acc
 select 'case_events', c._file, c._sheet, c._row, c._rule,
-    json_merge_patch(to_json(r), '{"_rid": null}')
+    json_merge_patch(to_json(r), '{"_rid": null, "_odd": null}')
 from chk_events c join raw_case_events r on r._rid = c._rid where c._rule is not null;
 
 create table case_events as

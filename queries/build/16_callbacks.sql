@@ -34,7 +34,7 @@ left join cases c on c.case_id = b.case_id;
 
 insert into rejects_acc
 select 'callbacks', c._file, c._sheet, c._row, c._rule,
-    json_merge_patch(to_json(r), '{"_rid": null}')
+    json_merge_patch(to_json(r), '{"_rid": null, "_odd": null}')
 from chk_callbacks c join raw_callbacks r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc

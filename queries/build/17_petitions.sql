@@ -36,7 +36,7 @@ left join townships t on t.township_code = p.township_code;
 
 insert into rejects_acc
 select 'petitions', c._file, c._sheet, c._row, c._rule,
-    json_merge_patch(to_json(r), '{"_rid": null}')
+    json_merge_patch(to_json(r), '{"_rid": null, "_odd": null}')
 from chk_petitions c join raw_petitions r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc

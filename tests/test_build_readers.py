@@ -1,0 +1,180 @@
+"""The two ways a table is loaded give the same database.
+
+A CSV whose every line after the header is one record is read by DuckDB's own reader (fast);
+a workbook, or a CSV with a cell spanning lines, is read by Polars. Visit answers are stored
+as one-byte ``answer_value`` cells, with the exported text of odd cells kept aside: rejects
+and warnings must still show exactly what was exported, whichever reader loaded the file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from exportkit import G1, base_registers, write_csv, write_xlsx
+
+from warmvisits import build as wbuild
+from warmvisits.ingest import read_file
+
+VISIT_HEADER = ["走访编号", "走访轮次", "户编码", "网格编码", "走访日期", "走访方式", "走访人",
+                "反映问题", "M1Q1", "M2Q1", "M3Q1"]  # fmt: skip
+MENU_HEADER = ["题目编码", "主题", "题目", "适用版本", "答案类型"]
+MENU_ROWS = [
+    ["M1Q1", "民生", "满意吗", "通用", "好坏"],
+    ["M2Q1", "民生", "有困难吗", "通用", "是否"],
+    ["M3Q1", "民生", "最关心", "通用", "选择"],
+]
+
+
+def _visit(vid: str, household: str, note: str, m1: str, m2: str, m3: str) -> list[str]:
+    return [vid, "2023Q1", household, G1, "2023-02-20", "入户", "张三", note, m1, m2, m3]
+
+
+# line 2: exact answers; line 3: aliases and spaces (odd cells that check out); line 4: an
+# answer that maps to nothing, a canonical answer that is not among the item's options and a
+# cell of spaces; line 5: a visit to an unknown household (a reject) with odd cells.
+ROWS = [
+    _visit("V0", G1 + "-0001", "", "好", "是", "A"),
+    _visit("V1", G1 + "-0002", "", " 好 ", "yes", "b"),
+    _visit("V2", G1 + "-0001", "", "maybe", "A", "   "),
+    _visit("V3", G1 + "-0099", "", "Good ", "否", "D"),
+]
+
+
+def _exports(folder: Path, how: str) -> Path:
+    base_registers(folder)
+    write_csv(folder / "menu.csv", MENU_HEADER, MENU_ROWS)
+    if how == "csv":
+        write_csv(folder / "visits.csv", VISIT_HEADER, ROWS)
+    elif how == "gb18030":
+        write_csv(folder / "visits.csv", VISIT_HEADER, ROWS, encoding="gb18030")
+    else:
+        write_xlsx(folder / "visits.xlsx", {"走访": (VISIT_HEADER, ROWS)})
+    return folder
+
+
+def _outcome(db_file: str) -> dict[str, object]:
+    con = duckdb.connect(db_file, read_only=True)
+    try:
+        rejects = con.sql("select kind, row_number, rule, raw_values from rejects").fetchall()
+        return {
+            "answers": con.sql("select * from visit_answers order by all").fetchall(),
+            "warnings": con.sql(
+                "select row_number, rule, detail from warnings where kind = 'visits' order by all"
+            ).fetchall(),
+            "rejects": [(k, n, r, json.loads(raw)) for k, n, r, raw in rejects],
+        }
+    finally:
+        con.close()
+
+
+EXPECTED_ANSWERS = [
+    ("V0", "M1Q1", "好"),
+    ("V0", "M2Q1", "是"),
+    ("V0", "M3Q1", "A"),
+    ("V1", "M1Q1", "好"),
+    ("V1", "M2Q1", "是"),
+    ("V1", "M3Q1", "B"),
+]
+EXPECTED_WARNINGS = [
+    (4, "answer_not_an_option", "M1Q1=maybe"),
+    (4, "answer_not_an_option", "M2Q1=A"),
+]
+
+
+@pytest.mark.parametrize("how", ["csv", "gb18030", "xlsx"])
+def test_answers_warnings_and_rejects_show_the_exported_text(tmp_path: Path, how: str) -> None:
+    report = wbuild.build(_exports(tmp_path / "ex", how), tmp_path / "db")
+    got = _outcome(report.db)
+    assert got["answers"] == EXPECTED_ANSWERS
+    assert got["warnings"] == EXPECTED_WARNINGS
+    ((kind, row, rule, raw),) = got["rejects"]
+    assert (kind, row, rule) == ("visits", 5, "unknown_household")
+    # every exported cell, as exported: the odd 'Good ' keeps its space; no bookkeeping keys
+    assert raw["M1Q1"] == "Good "
+    assert (raw["M2Q1"], raw["M3Q1"]) == ("否", "D")
+    assert raw["visit_id"] == "V3" and raw["household_id"] == G1 + "-0099"
+    assert raw["_row"] == 5
+    assert "_rid" not in raw and "_odd" not in raw
+
+
+def test_plain_csv_goes_to_duckdb_and_a_cell_spanning_lines_falls_back(tmp_path: Path) -> None:
+    ex = _exports(tmp_path / "ex", "csv")
+    plans = tmp_path / "plans"
+    (plain,) = read_file(ex / "visits.csv", ex, plans)
+    assert plain.plan is not None and plain.frame is None
+    assert plain.plan.data_lines == len(ROWS)
+    # the note of V1 spans two lines: DuckDB counts 4 records on 5 lines, so the loader must
+    # fall back to Polars, which numbers records the way Excel shows them
+    rows = [list(r) for r in ROWS]
+    rows[1][7] = "路灯坏了\n请尽快修"
+    write_csv(ex / "visits.csv", VISIT_HEADER, rows)
+    (spanning,) = read_file(ex / "visits.csv", ex, plans)
+    assert spanning.plan is not None and spanning.plan.data_lines == len(ROWS) + 1
+    report = wbuild.build(ex, tmp_path / "db")
+    got = _outcome(report.db)
+    assert got["answers"] == EXPECTED_ANSWERS
+    assert got["warnings"] == EXPECTED_WARNINGS
+    assert [(k, n, r) for k, n, r, _ in got["rejects"]] == [("visits", 5, "unknown_household")]
+    con = duckdb.connect(report.db, read_only=True)
+    assert con.sql("select problems_raised from visits where visit_id = 'V1'").fetchall() == [
+        ("路灯坏了\n请尽快修",)
+    ]
+    con.close()
+    assert not any(plans.glob("*")), "transcoded copies are removed after loading"
+
+
+def test_blank_lines_keep_later_line_numbers(tmp_path: Path) -> None:
+    ex = _exports(tmp_path / "ex", "csv")
+    lines = (ex / "visits.csv").read_text(encoding="utf-8").splitlines()
+    # a row of empty cells after line 2: the reject on what is now line 6 must say 6
+    lines.insert(2, "," * (len(VISIT_HEADER) - 1))
+    (ex / "visits.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = wbuild.build(ex, tmp_path / "db")
+    got = _outcome(report.db)
+    assert [(k, n, r) for k, n, r, _ in got["rejects"]] == [("visits", 6, "unknown_household")]
+    assert got["warnings"] == [(5, r, d) for _, r, d in EXPECTED_WARNINGS]
+    assert report.tables["visits"] == {"rows": 3, "rejected": 1}
+    (files,) = [f for f in report.files if f.path == "visits.csv"]
+    assert files.rows == 4
+
+
+def test_gb18030_copy_is_removed_and_cells_are_trimmed_like_polars(tmp_path: Path) -> None:
+    ex = tmp_path / "ex"
+    base_registers(ex)
+    write_csv(ex / "menu.csv", MENU_HEADER, MENU_ROWS)
+    # an ideographic space and a no-break space around the visitor's name and the round
+    write_csv(ex / "visits.csv", VISIT_HEADER,
+              [["V0", "\u30002023Q1\u00a0", G1 + "-0001", G1, "2023-02-20", "入户",
+                "\u3000张三 ", "", "好", "是", "A"]], encoding="gb18030")  # fmt: skip
+    report = wbuild.build(ex, tmp_path / "db")
+    con = duckdb.connect(report.db, read_only=True)
+    assert con.sql("select visit_id, round, visitor from visits").fetchall() == [
+        ("V0", "2023Q1", "张三")
+    ]
+    con.close()
+    assert not any((tmp_path / "db" / "builds" / ".tmp").glob("*.csv"))
+
+
+def test_gb18030_after_a_first_megabyte_of_ascii_falls_back_and_decodes(tmp_path: Path) -> None:
+    # the reader looks at the first megabyte only to guess UTF-8; DuckDB then refuses the
+    # GB18030 bytes further down, and the file must be read again, decoded as GB18030
+    ex = tmp_path / "ex"
+    base_registers(ex)
+    write_csv(ex / "menu.csv", MENU_HEADER, MENU_ROWS)
+    header = ["visit_id", "round", "household_id", "grid_code", "visit_date", "method",
+              "visitor", "problems_raised", "M1Q1", "M2Q1", "M3Q1"]  # fmt: skip
+    row = ["2023Q1", G1 + "-0001", G1, "2023-02-20", "door", "Li", "", "good", "yes", "A"]
+    rows = [[f"V{i:05d}", *row] for i in range(15_000)]
+    rows.append(["VLAST", *row[:5], "张三", "路灯", *row[7:]])
+    path = write_csv(ex / "visits.csv", header, rows, encoding="gb18030")
+    assert path.stat().st_size > (1 << 20)
+    assert path.read_bytes()[: 1 << 20].decode("utf-8")  # the first megabyte passes as UTF-8
+    report = wbuild.build(ex, tmp_path / "db")
+    con = duckdb.connect(report.db, read_only=True)
+    assert con.sql("select count(*) from visits").fetchall() == [(15_001,)]
+    assert con.sql(
+        "select visitor, problems_raised from visits where visit_id = 'VLAST'"
+    ).fetchall() == [("张三", "路灯")]
+    con.close()
