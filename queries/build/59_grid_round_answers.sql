@@ -7,7 +7,7 @@
 -- scope are the sum of n_households over its answers.
 -- form_version is the visit's 问卷版本; when the visit does not say, the village type decides
 -- (社区 → 城市版, 村 → 农村版). Scope: starts_with(grid_code, $scope) at query time.
--- Reads: visits (with its item columns) and villages.
+-- Reads: visits (with its item columns), villages and menu (each item's options).
 create or replace table mart_grid_round_answers as
 with
 
@@ -59,42 +59,47 @@ answered as (
 ),
 
 counts as (
-    -- one count per item and answer value, per grid: count_if over the one-byte enum is far
-    -- cheaper than grouping some 80 million unpivoted rows. The values are those of the
-    -- answer_value type (warmvisits/schema.py ANSWER_OPTIONS; a test keeps the two equal).
+    -- Per grid and item, the households that gave each of the item's (at most four) answers,
+    -- packed as four 32-bit counters in one HUGEINT: one sum per item, where one count per
+    -- item and answer value costs twice as long at district scale. An answer's slot is its
+    -- position among its item's options (menu.options: A B C D / 是 否 / 好 一般 差); the list
+    -- gives it by the answer_value enum's code, whose values come from
+    -- warmvisits/schema.py ANSWER_OPTIONS in that order (a test keeps the two equal).
     select
         round,
         grid_code,
         form_version,
-        count_if(columns('^M[0-9]+Q[0-9]+$') = 'A') as '\0|A',
-        count_if(columns('^M[0-9]+Q[0-9]+$') = 'B') as '\0|B',
-        count_if(columns('^M[0-9]+Q[0-9]+$') = 'C') as '\0|C',
-        count_if(columns('^M[0-9]+Q[0-9]+$') = 'D') as '\0|D',
-        count_if(columns('^M[0-9]+Q[0-9]+$') = '是') as '\0|是',
-        count_if(columns('^M[0-9]+Q[0-9]+$') = '否') as '\0|否',
-        count_if(columns('^M[0-9]+Q[0-9]+$') = '好') as '\0|好',
-        count_if(columns('^M[0-9]+Q[0-9]+$') = '一般') as '\0|一般',
-        count_if(columns('^M[0-9]+Q[0-9]+$') = '差') as '\0|差'
+        sum(1::hugeint << (
+            32 * [0, 1, 2, 3, 0, 1, 0, 1, 2][enum_code(columns('^M[0-9]+Q[0-9]+$')) + 1]
+        ))
     from answered
     group by round, grid_code, form_version
 ),
 
 long_counts as (
+    -- NULL sums (no answer to the item in the grid) give no row
     unpivot counts
     on columns(* exclude (round, grid_code, form_version))
-    into name item_answer value n
+    into name item_code value packed
+),
+
+unpacked as (
+    select
+        c.round,
+        c.grid_code,
+        c.form_version,
+        c.item_code,
+        m.options[s.slot + 1] as answer,
+        ((c.packed >> (32 * s.slot)) & 4294967295)::integer as n_households
+    from long_counts as c
+    join menu as m on m.item_code = c.item_code
+    cross join range(4) as s(slot)
 ),
 
 final as (
-    select
-        round,
-        grid_code,
-        form_version,
-        split_part(item_answer, '|', 1) as item_code,
-        split_part(item_answer, '|', 2) as answer,
-        n::integer as n_households
-    from long_counts
-    where n > 0
+    select round, grid_code, form_version, item_code, answer, n_households
+    from unpacked
+    where n_households > 0
 )
 
 select * from final
