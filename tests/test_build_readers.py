@@ -155,7 +155,7 @@ def test_gb18030_copy_is_removed_and_cells_are_trimmed_like_polars(tmp_path: Pat
         ("V0", "2023Q1", "张三")
     ]
     con.close()
-    assert not any((tmp_path / "db" / "builds" / ".tmp").glob("*.csv"))
+    assert not any((tmp_path / "db" / "builds" / ".tmp").rglob("*.csv"))
 
 
 def test_gb18030_after_a_first_megabyte_of_ascii_falls_back_and_decodes(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import sys
 import time
 from collections import deque
@@ -144,6 +145,8 @@ def build(
     final = folder / f"{build_id}.duckdb"
     partial = folder / f"{build_id}.duckdb.partial"
     report = BuildReport(db=str(final), build_id=build_id)
+    # UTF-8 copies of GB18030 CSVs for DuckDB's reader; removed with the folder at the end
+    plans = folder / ".tmp" / f"{build_id}-csv"
     con = duckdb.connect(str(partial))
     try:
         con.execute("set preserve_insertion_order = false")
@@ -151,7 +154,7 @@ def build(
         con.execute(f"set memory_limit = '{memory_limit}'")
         con.execute("set temp_directory = $d", {"d": str(folder / ".tmp")})
         _load_enums(con)
-        reads = _load_raw(con, exports, files, report, say, plan_dir=folder / ".tmp")
+        reads = _load_raw(con, exports, files, report, say, plan_dir=plans)
         if not any(r.kind for r in reads):
             raise BuildError(
                 f"no export table recognised in {exports}: "
@@ -178,6 +181,8 @@ def build(
         for p in (partial, Path(str(partial) + ".wal")):
             p.unlink(missing_ok=True)
         raise
+    finally:
+        shutil.rmtree(plans, ignore_errors=True)
     dbmod.make_current(pointer, final)
     dbmod.prune_builds(pointer, keep=keep)
     report.seconds = time.perf_counter() - t0
@@ -272,44 +277,47 @@ def _load_raw(
             pending.append(pool.submit(read_file, nxt, exports, plan_dir))
 
     ahead()
-    for i, path in enumerate(files, 1):
-        say(f"[{i}/{len(files)}] reading {path.relative_to(exports).as_posix()}")
-        tables = pending.popleft().result()
-        ahead()
-        for tr in tables:
-            if tr.plan is not None and tr.kind is not None:
-                view = _load_plan(con, tr, len(reads), next_rid)
-                if view is not None:
-                    next_rid += tr.rows + tr.blank_rows
-                    parts[tr.kind].append(view)
-                    reads.append(tr)
+    try:
+        for i, path in enumerate(files, 1):
+            say(f"[{i}/{len(files)}] reading {path.relative_to(exports).as_posix()}")
+            tables = pending.popleft().result()
+            ahead()
+            for tr in tables:
+                if tr.plan is not None and tr.kind is not None:
+                    view = _load_plan(con, tr, len(reads), next_rid)
+                    if view is not None:
+                        next_rid += tr.rows + tr.blank_rows
+                        parts[tr.kind].append(view)
+                        reads.append(tr)
+                        continue
+                    # DuckDB refused the file or counted its rows differently: read it with Polars
+                    retry = read_file(path, exports)
+                    tr = retry[0] if len(retry) == 1 else tr
+                frame = tr.frame
+                tr.frame = None
+                reads.append(tr)
+                if frame is None or tr.kind is None:
                     continue
-                # DuckDB refused the file or counted its rows differently: read it with Polars
-                retry = read_file(path, exports)
-                tr = retry[0] if len(retry) == 1 else tr
-            frame = tr.frame
-            tr.frame = None
-            reads.append(tr)
-            if frame is None or tr.kind is None:
-                continue
-            for col in tr.item_columns:
-                if col not in columns[tr.kind]:
-                    con.execute(f'alter table rawp_{tr.kind} add column "{col}" answer_value')
-                    columns[tr.kind].add(col)
-            frame = frame.with_columns(
-                (pl.int_range(0, pl.len(), dtype=pl.Int64) + next_rid).alias("_rid")
-            )
-            next_rid += frame.height
-            select = "select *"
-            if tr.item_columns:
-                items = [(c, f'"{c}"') for c in tr.item_columns]
-                canon = ", ".join(f"{_canonical_answer(cell)} as {cell}" for _, cell in items)
-                select = f"select * replace ({canon}), {_odd_cells(items)} as _odd"
-            con.register("incoming", frame)
-            con.execute(f"insert into rawp_{tr.kind} by name {select} from incoming")  # noqa: S608
-            con.unregister("incoming")
-            del frame
-    pool.shutdown()
+                for col in tr.item_columns:
+                    if col not in columns[tr.kind]:
+                        con.execute(f'alter table rawp_{tr.kind} add column "{col}" answer_value')
+                        columns[tr.kind].add(col)
+                frame = frame.with_columns(
+                    (pl.int_range(0, pl.len(), dtype=pl.Int64) + next_rid).alias("_rid")
+                )
+                next_rid += frame.height
+                select = "select *"
+                if tr.item_columns:
+                    items = [(c, f'"{c}"') for c in tr.item_columns]
+                    canon = ", ".join(f"{_canonical_answer(cell)} as {cell}" for _, cell in items)
+                    select = f"select * replace ({canon}), {_odd_cells(items)} as _odd"
+                con.register("incoming", frame)
+                con.execute(f"insert into rawp_{tr.kind} by name {select} from incoming")  # noqa: S608
+                con.unregister("incoming")
+                del frame
+    finally:
+        # on an error, files not started are dropped; the one being read is waited for
+        pool.shutdown(wait=True, cancel_futures=True)
     for kind in KIND_ORDER:
         con.execute(
             f"create temp view raw_{kind} as " + " union all by name ".join(parts[kind])  # noqa: S608
