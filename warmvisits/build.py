@@ -1,7 +1,9 @@
 """Build: an export folder -> a new DuckDB file, made current only when complete.
 
-1. ``warmvisits.ingest`` reads every file; each table is appended, as text with its file, sheet
-   and row, to a temporary raw table ``raw_<kind>`` (one frame in memory at a time).
+1. ``warmvisits.ingest`` reads every file. A CSV whose lines are one record each is loaded by
+   DuckDB's own reader into a temporary table of its own; other tables come as Polars frames
+   and are appended to ``rawp_<kind>``. ``raw_<kind>`` is the view over both: text with its
+   file, sheet and row (visit item cells as ``answer_value``, odd cells' text in ``_odd``).
 2. The SQL files of ``queries/build/`` run in name order: staging casts and validates, rejects
    are kept with the rule broken and the raw cells, clean tables and marts are written.
 3. The file is checkpointed, renamed from ``.partial`` and the pointer swapped
