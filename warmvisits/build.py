@@ -126,7 +126,7 @@ def build(
     progress: Progress | None = None,
     keep: int = 5,
     sql_dir: Path = BUILD_SQL_DIR,
-    memory_limit: str = os.environ.get("WARMVISITS_BUILD_MEMORY", "3GB"),
+    memory_limit: str = os.environ.get("WARMVISITS_BUILD_MEMORY", "3.5GB"),
 ) -> BuildReport:
     """Build a new database from ``exports_dir`` and make it current at ``db``.
 
