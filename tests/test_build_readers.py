@@ -7,6 +7,8 @@ and warnings must still show exactly what was exported, whichever reader loaded 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -196,3 +198,57 @@ def test_questionnaire_mart_slots_follow_the_answer_options() -> None:
     wbuild._load_enums(con)
     (values,) = con.sql("select enum_range(null::answer_value)").fetchall()[0]
     assert list(values) == [o for options in ANSWER_OPTIONS.values() for o in options]
+
+
+def _variant(folder: Path, variant: str) -> None:
+    """One visits CSV written the way some export tool might, with the same records."""
+    base_registers(folder)
+    write_csv(folder / "menu.csv", MENU_HEADER, MENU_ROWS)
+    rows = [list(r) for r in ROWS]
+    rows[0][7] = '路灯坏了, 请修 "尽快"'  # a cell with the separator and quotes in it
+    buf = io.StringIO()
+    sep = ";" if variant == "semicolon_gb18030" else ","
+    w = csv.writer(buf, delimiter=sep, lineterminator="\r\n" if variant == "crlf" else "\n")
+    if variant == "title_rows_bom":
+        w.writerow(["谯城区2023年第一季度暖心走访登记表"])
+        w.writerow(["导出时间：2023-03-06"])
+    header = [*VISIT_HEADER, ""] if variant == "trailing_separator" else VISIT_HEADER
+    w.writerow(header)
+    for r in rows:
+        w.writerow([*r, ""] if variant == "trailing_separator" else r)
+    if variant == "ragged":
+        w.writerow([*_visit("V9", G1 + "-0002", "", "好", "是", "A"), "extra", "cells"])
+    text = buf.getvalue()
+    if variant == "no_final_newline":
+        text = text.rstrip("\n")
+    if variant == "trailing_blank_lines":
+        text += "\n\n"
+    encoding = "gb18030" if variant == "semicolon_gb18030" else "utf-8"
+    data = text.encode(encoding)
+    if variant == "title_rows_bom":
+        data = b"\xef\xbb\xbf" + data
+    (folder / "visits.csv").write_bytes(data)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["crlf", "semicolon_gb18030", "title_rows_bom", "trailing_separator", "ragged",
+     "no_final_newline", "trailing_blank_lines"],
+)  # fmt: skip
+def test_duckdb_reader_and_polars_reader_agree(
+    tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ex = tmp_path / "ex"
+    _variant(ex, variant)
+    (planned,) = read_file(ex / "visits.csv", ex, tmp_path / "plans")
+    assert planned.error is None and planned.kind == "visits"
+    assert planned.plan is not None  # DuckDB's reader is tried first; the loader may fall back
+    fast = _outcome(wbuild.build(ex, tmp_path / "fast").db)
+    # the same folder with every file read by Polars (no CSV plans)
+    monkeypatch.setattr(
+        wbuild, "read_file", lambda path, folder, plan_dir=None: read_file(path, folder)
+    )
+    slow = _outcome(wbuild.build(ex, tmp_path / "slow").db)
+    assert fast == slow
+    assert fast["answers"][:3] == EXPECTED_ANSWERS[:3]
+    assert [(k, r) for k, _, r, _ in fast["rejects"]] == [("visits", "unknown_household")]
