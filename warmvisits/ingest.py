@@ -236,7 +236,9 @@ def _csv_plan(
     DuckDB then returns fewer records than ``data_lines``."""
     if utf8.count(b"\r") != utf8.count(b"\r\n"):
         return None
-    lines = utf8.count(b"\n") + (0 if utf8.endswith(b"\n") or not utf8 else 1)
+    # empty lines at the very end are not records (DuckDB skips them; Polars finds them blank)
+    body = utf8.rstrip(b"\r\n")
+    lines = body.count(b"\n") + (1 if body else 0)
     source, temporary = path, False
     if encoding not in ("utf-8", "utf-8-sig"):
         plan_dir.mkdir(parents=True, exist_ok=True)
