@@ -12,10 +12,10 @@ import os
 import statistics
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench._common import ms_row, page_app, timed_run
+
 PAGES = {"cases": "pages/cases.py", "resolution": "pages/resolution.py"}
 WARM_RUNS = 5
 
@@ -31,26 +31,6 @@ def _quarter(db: str) -> str:
         ).fetchall()[0][0]
     finally:
         con.close()
-
-
-def _timed_run(at: Any) -> float:
-    t = time.perf_counter()
-    at.run()
-    elapsed = time.perf_counter() - t
-    if at.exception:
-        raise RuntimeError([e.value for e in at.exception])
-    return elapsed
-
-
-def _row(name: str, seconds: float, target_ms: float) -> dict[str, Any]:
-    ms = seconds * 1000
-    return {
-        "benchmark": name,
-        "value": round(ms, 1),
-        "unit": "ms",
-        "target": f"< {target_ms:g} ms",
-        "ok": ms < target_ms,
-    }
 
 
 def _query_rewind(db: str, as_of: str) -> float:
@@ -90,7 +70,6 @@ def _query_rewind(db: str, as_of: str) -> float:
 
 def run(ctx: dict[str, Any]) -> list[dict[str, Any]]:
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
     db = ctx["db"]
     os.environ["WARMVISITS_DB"] = os.fspath(db)
@@ -102,21 +81,19 @@ def run(ctx: dict[str, Any]) -> list[dict[str, Any]]:
         for attempt in ("imports", "cold"):
             st.cache_data.clear()
             st.cache_resource.clear()
-            at = AppTest.from_file(os.fspath(ROOT / "app.py"), default_timeout=120)
-            at.query_params["quarter"] = quarter
-            at.switch_page(page)
-            cold = _timed_run(at)
+            at = page_app(page, quarter)
+            cold = timed_run(at)
             del attempt
-        warm = statistics.median(_timed_run(at) for _ in range(WARM_RUNS))
-        rows.append(_row(f"{name} page: script, cold ({quarter})", cold, 2000))
-        rows.append(_row(f"{name} page: script, warm (median of {WARM_RUNS})", warm, 300))
+        warm = statistics.median(timed_run(at) for _ in range(WARM_RUNS))
+        rows.append(ms_row(f"{name} page: script, cold ({quarter})", cold, 2000))
+        rows.append(ms_row(f"{name} page: script, warm (median of {WARM_RUNS})", warm, 300))
         if name == "cases":
             picker = next(d for d in at.date_input if d.key.startswith("cases_as_of_"))
             day = picker.value - timedelta(days=45)
             picker.set_value(day)
-            rewind = _timed_run(at)
-            rows.append(_row("cases page: rewind the as-of day (script)", rewind, 1000))
+            rewind = timed_run(at)
+            rows.append(ms_row("cases page: rewind the as-of day (script)", rewind, 1000))
             moment = datetime.combine(day, datetime.min.time()).replace(hour=23, minute=59)
             q = _query_rewind(db, moment.strftime("%Y-%m-%d %H:%M:59"))
-            rows.append(_row("cases: backlog queries for a new as-of (DuckDB only)", q, 1000))
+            rows.append(ms_row("cases: backlog queries for a new as-of (DuckDB only)", q, 1000))
     return rows

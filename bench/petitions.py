@@ -13,33 +13,13 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench._common import ms_row, page_app, timed_run
+
 PAGES = {"petitions": "pages/petitions.py", "questionnaire": "pages/questionnaire.py"}
 WARM_RUNS = 5
 QUARTER = "2023Q1"
-
-
-def _row(name: str, seconds: float, target_ms: float | None) -> dict[str, Any]:
-    ms = seconds * 1000
-    return {
-        "benchmark": name,
-        "value": round(ms, 1),
-        "unit": "ms",
-        "target": f"< {target_ms:g} ms" if target_ms else "",
-        "ok": (ms < target_ms) if target_ms else None,
-    }
-
-
-def _timed_run(at: Any) -> float:
-    t = time.perf_counter()
-    at.run()
-    elapsed = time.perf_counter() - t
-    if at.exception:
-        raise RuntimeError([e.value for e in at.exception])
-    return elapsed
 
 
 def _queries(db: str) -> list[dict[str, Any]]:
@@ -77,7 +57,7 @@ def _queries(db: str) -> list[dict[str, Any]]:
             t = time.perf_counter()
             run(con, name, **params)
             rows.append(
-                _row(
+                ms_row(
                     f"{name} (DuckDB only, {params['scope'] or 'district'})",
                     time.perf_counter() - t,
                     target,
@@ -90,7 +70,6 @@ def _queries(db: str) -> list[dict[str, Any]]:
 
 def run(ctx: dict[str, Any]) -> list[dict[str, Any]]:
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
     db = ctx["db"]
     os.environ["WARMVISITS_DB"] = os.fspath(db)
@@ -98,19 +77,15 @@ def run(ctx: dict[str, Any]) -> list[dict[str, Any]]:
     # warm the process once (imports, the shell's first run) so that "cold" below means a cold
     # query cache, as in the dashboard's page benchmark, not a cold Python process
     for page in PAGES.values():
-        at = AppTest.from_file(os.fspath(ROOT / "app.py"), default_timeout=120)
-        at.query_params["quarter"] = QUARTER
-        at.switch_page(page)
-        _timed_run(at)
+        at = page_app(page, QUARTER)
+        timed_run(at)
     for name, page in PAGES.items():
         st.cache_data.clear()
         st.cache_resource.clear()
-        at = AppTest.from_file(os.fspath(ROOT / "app.py"), default_timeout=120)
-        at.query_params["quarter"] = QUARTER
-        at.switch_page(page)
-        cold = _timed_run(at)
-        warm = statistics.median(_timed_run(at) for _ in range(WARM_RUNS))
-        rows.append(_row(f"{name} page: script, cold ({QUARTER}, district)", cold, 2000))
-        rows.append(_row(f"{name} page: script, warm (median of {WARM_RUNS})", warm, 300))
+        at = page_app(page, QUARTER)
+        cold = timed_run(at)
+        warm = statistics.median(timed_run(at) for _ in range(WARM_RUNS))
+        rows.append(ms_row(f"{name} page: script, cold ({QUARTER}, {ctx['scale']})", cold, 2000))
+        rows.append(ms_row(f"{name} page: script, warm (median of {WARM_RUNS})", warm, 300))
     rows.extend(_queries(db))
     return rows
