@@ -250,8 +250,8 @@ def _csv_plan(
         skip=header_index + 1,
         separator=separator,
         width=width,
-        columns={i: n for i, n in match.mapping.items() if i < width},
-        items={i: c for i, c in match.item_columns.items() if i < width},
+        columns=dict(match.mapping),
+        items=dict(match.item_columns),
         data_lines=lines - header_index - 1,
     )
 
