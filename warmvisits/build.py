@@ -44,8 +44,12 @@ from warmvisits.schema import (
 
 BUILD_SQL_DIR = Path(__file__).resolve().parent.parent / "queries" / "build"
 VERSION = "1"
+# SQL files before this prefix run before the export files load (macros, staging macros)
+_BEFORE_LOAD = "10_"
 # SQL files up to this prefix run before the visit answers are checked against the menu
 _BEFORE_ANSWERS = "13_"
+# kinds whose rows are staged (parsed) as they load, by the table macro wv_stage_<kind>
+_STAGED_AT_LOAD = ("visits",)
 
 Progress = Callable[[str], None]
 
@@ -156,14 +160,16 @@ def build(
         con.execute(f"set memory_limit = '{memory_limit}'")
         con.execute("set temp_directory = $d", {"d": str(folder / ".tmp")})
         _load_enums(con)
+        scripts = sorted(Path(sql_dir).glob("*.sql"))
+        for script in [s for s in scripts if s.name < _BEFORE_LOAD]:
+            _run_script(con, script, say)
         reads = _load_raw(con, exports, files, report, say, plan_dir=plans)
         if not any(r.kind for r in reads):
             raise BuildError(
                 f"no export table recognised in {exports}: "
                 + "; ".join(f"{r.path}: {r.error}" for r in reads[:10])
             )
-        scripts = sorted(Path(sql_dir).glob("*.sql"))
-        for script in [s for s in scripts if s.name < _BEFORE_ANSWERS]:
+        for script in [s for s in scripts if _BEFORE_LOAD <= s.name < _BEFORE_ANSWERS]:
             _run_script(con, script, say)
         t = time.perf_counter()
         _answer_checks(con, reads)
@@ -261,7 +267,7 @@ def _load_raw(
     for kind in KIND_ORDER:
         # identifiers below come from warmvisits.schema, never from the files
         con.register("empty_raw", _empty_raw(kind))
-        con.execute(f"create temp table rawp_{kind} as select * from empty_raw")  # noqa: S608
+        con.execute(f"create temp table rawp_{kind} as from {_staged(kind, 'empty_raw')}")  # noqa: S608
         con.unregister("empty_raw")
     reads: list[TableRead] = []
     parts = {k: [f"select * from rawp_{k}"] for k in KIND_ORDER}  # noqa: S608
@@ -314,7 +320,11 @@ def _load_raw(
                     canon = ", ".join(f"{_canonical_answer(cell)} as {cell}" for _, cell in items)
                     select = f"select * replace ({canon}), {_odd_cells(items)} as _odd"
                 con.register("incoming", frame)
-                con.execute(f"insert into rawp_{tr.kind} by name {select} from incoming")  # noqa: S608
+                con.execute(f"create or replace temp view incoming_cells as {select} from incoming")  # noqa: S608
+                con.execute(
+                    f"insert into rawp_{tr.kind} by name from {_staged(tr.kind, 'incoming_cells')}"  # noqa: S608
+                )
+                con.execute("drop view incoming_cells")
                 con.unregister("incoming")
                 del frame
     finally:
@@ -355,12 +365,15 @@ def _load_plan(con: duckdb.DuckDBPyConnection, tr: TableRead, n: int, first_rid:
     try:
         # file order kept: rowid is then the record's position in the file
         con.execute("set preserve_insertion_order = true")
+        # a view cannot take parameters: the path and separator are quoted as SQL text
         con.execute(
-            f"create temp table {table} as select {', '.join(cells)} from read_csv($path, "  # noqa: S608
-            f"header = false, skip = {plan.skip}, delim = $sep, quote = '\"', escape = '\"', "
-            f"columns = {{{types}}}, auto_detect = false, null_padding = true)",
-            {"path": str(plan.source), "sep": plan.separator},
+            f"create or replace temp view {table}_cells as select {', '.join(cells)} "  # noqa: S608
+            f"from read_csv({_sql_text(str(plan.source))}, header = false, skip = {plan.skip}, "
+            f"delim = {_sql_text(plan.separator)}, quote = '\"', escape = '\"', "
+            f"columns = {{{types}}}, auto_detect = false, null_padding = true)"
         )
+        con.execute(f"create temp table {table} as from {_staged(tr.kind, table + '_cells')}")  # noqa: S608
+        con.execute(f"drop view {table}_cells")
         total, blanks = con.sql(
             f"select count(*), count(*) filter (where {blank}) from {table}"  # noqa: S608
         ).fetchall()[0]
@@ -368,6 +381,7 @@ def _load_plan(con: duckdb.DuckDBPyConnection, tr: TableRead, n: int, first_rid:
             # blank rows leave gaps in the rowids, so the line numbers of the others hold
             con.execute(f"delete from {table} where {blank}")  # noqa: S608
     except duckdb.Error:
+        con.execute(f"drop view if exists {table}_cells")
         con.execute(f"drop table if exists {table}")
         return None
     finally:
@@ -384,6 +398,14 @@ def _load_plan(con: duckdb.DuckDBPyConnection, tr: TableRead, n: int, first_rid:
         f"rowid + {plan.skip + 1} as _row, rowid + {first_rid} as _rid "
         f"from {table}"
     )
+
+
+def _staged(kind: str, relation: str) -> str:
+    """The rows of ``relation`` as they are stored in the raw tables of ``kind``: through the
+    table macro ``wv_stage_<kind>`` (build step 05) for kinds parsed while they load."""
+    if kind in _STAGED_AT_LOAD:
+        return f"wv_stage_{kind}({_sql_text(relation)})"
+    return relation
 
 
 def _sql_text(value: str) -> str:

@@ -6,32 +6,16 @@
 -- (warmvisits/build.py) writes that view, since only it knows the menu's items; the raw cells
 -- stay in raw_visits, for the rejects.
 
--- materialised, not a view: the supersession macro reads it three times, and the date and
--- code parsing is the costliest part of this step at district scale
-create or replace temp table stg_visits as
-select r._file, r._sheet, r._row, r._rid,
-    trim(r.visit_id) as _key,
-    trim(r.visit_id) as visit_id,
-    r.round as round_raw, wv_round(r.round) as round,
-    wv_code(r.household_id) as household_id,
-    wv_code(r.grid_code) as grid_code,
-    r.visit_date as visit_date_raw, wv_date(r.visit_date) as visit_on,
-    r.method as method_raw, wv_enum('method', r.method) as method,
-    r.visitor,
-    r.form_version as form_version_raw,
-    wv_enum('visit_form_version', r.form_version) as form_version,
-    r.problems_raised,
-    -- the checked answers, one column per item
-    r.* exclude (_file, _sheet, _row, _rid, visit_id, round, household_id, grid_code,
-        visit_date, method, visitor, form_version, problems_raised)
-from raw_visits_checked r;
-
+-- the staged rows: raw_visits already carries the parsed values (s_* columns, build step 05
+-- applied them while the files loaded), so this view only names them for wv_resolve
 create or replace temp view stg_visits_parsed as
-select _rid, _file, _sheet, _row, _key, visit_id, round_raw, round, household_id, grid_code,
-    visit_date_raw, visit_on, method_raw, method, visitor, form_version_raw, form_version,
-    row(round, household_id, grid_code, visit_on, method, visitor, form_version,
+select _rid, _file, _sheet, _row, _key, _key as visit_id, round as round_raw, s_round as round,
+    s_household_id as household_id, s_grid_code as grid_code, visit_date as visit_date_raw,
+    s_visit_on as visit_on, method as method_raw, s_method as method, visitor,
+    form_version as form_version_raw, s_form_version as form_version,
+    row(s_round, s_household_id, s_grid_code, s_visit_on, s_method, visitor, s_form_version,
         problems_raised) as _parsed
-from stg_visits;
+from raw_visits;
 
 -- one narrow row per staged row: its state and the rule it breaks (the values stay in
 -- stg_visits, so the 4 million rows are not copied once more)
@@ -62,23 +46,28 @@ select 'visits', c._file, c._sheet, c._row, c._rule,
         json_merge_patch(to_json(r), coalesce(to_json(wv_odd_map(r._odd)), '{}')),
         '{"_rid": null, "_odd": null}'
     )
-from chk_visits c join raw_visits r on r._rid = c._rid where c._rule is not null and c._rule not like '~%';
+from chk_visits c
+join (select * exclude (_key, s_round, s_household_id, s_grid_code, s_visit_on, s_method,
+        s_form_version) from raw_visits) r on r._rid = c._rid
+where c._rule is not null and c._rule not like '~%';
 
 insert into superseded_acc
 select distinct 'visits', _key, _file, _winner_file from chk_visits where _state = 'superseded';
 
--- the clean visits, with their checked answers (one answer_value column per menu item)
+-- the clean visits, with their checked answers (one answer_value column per menu item; the
+-- view raw_visits_checked is raw_visits with each item's answers checked against the menu)
 create table visits as
-select s.visit_id, s.round, s.household_id, s.grid_code, left(s.grid_code, 12) as village_code,
-    left(s.grid_code, 9) as township_code, s.visit_on, s.method, s.visitor, s.form_version,
-    s.problems_raised,
-    s.* exclude (_file, _sheet, _row, _rid, _key, visit_id, round_raw, round, household_id,
-        grid_code, visit_date_raw, visit_on, method_raw, method, visitor, form_version_raw,
-        form_version, problems_raised)
-from stg_visits s
+select s._key as visit_id, s.s_round as round, s.s_household_id as household_id,
+    s.s_grid_code as grid_code, left(s.s_grid_code, 12) as village_code,
+    left(s.s_grid_code, 9) as township_code, s.s_visit_on as visit_on, s.s_method as method,
+    s.visitor, s.s_form_version as form_version, s.problems_raised,
+    s.* exclude (_file, _sheet, _row, _rid, _key, visit_id, round, household_id, grid_code,
+        visit_date, method, visitor, form_version, problems_raised, s_round, s_household_id,
+        s_grid_code, s_visit_on, s_method, s_form_version)
+from raw_visits_checked s
 anti join (select _rid from chk_visits where _rule is not null) b on b._rid = s._rid;
 
-drop table stg_visits cascade;
+drop view stg_visits_parsed;
 drop table chk_visits;
 
 -- the answers alone: visit_id and the item columns
