@@ -1,7 +1,8 @@
 -- Mart: mart_grid_round_coverage — door-to-door coverage of each grid in each visit round.
 -- Grain: one row per grid × round, for every loaded grid and every round that has at least one
 -- loaded visit (a grid with no visit in a round still gets its row, with zeros).
--- Reads: grids, households, visits, case_visits. Parameters: none (build step).
+-- Reads: grids, households, visits, case_visits, household_rounds (build step 49).
+-- Parameters: none (build step).
 --
 -- Columns
 --   round              '2023Q1' (走访轮次)
@@ -42,18 +43,9 @@ registered as (
 ),
 
 household_round as (
-    -- one row per 在册 household × round it was attempted in (grouped on the visits first,
-    -- then joined to the register: cheaper than grouping the joined rows)
+    -- one row per 在册 household × round it was attempted in (build step 49 grouped the visits)
     select a.round, h.grid_code, a.household_id, a.is_visited, a.is_door
-    from (
-        select
-            round,
-            household_id,
-            bool_or(method in ('入户', '电话')) as is_visited,
-            bool_or(method = '入户') as is_door
-        from visits
-        group by round, household_id
-    ) as a
+    from household_rounds as a
     join households as h on h.household_id = a.household_id
     where h.status = '在册'
 ),

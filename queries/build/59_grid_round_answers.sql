@@ -7,7 +7,8 @@
 -- scope are the sum of n_households over its answers.
 -- form_version is the visit's 问卷版本; when the visit does not say, the village type decides
 -- (社区 → 城市版, 村 → 农村版). Scope: starts_with(grid_code, $scope) at query time.
--- Reads: visits (with its item columns), villages and menu (each item's options).
+-- Reads: visits (with its item columns), household_rounds (build step 49), villages and menu
+-- (each item's options).
 create or replace table mart_grid_round_answers as
 with
 
@@ -20,9 +21,8 @@ answering_visits as (
 repeated as (
     -- households with more than one answering visit in a round: only they need ranking
     select household_id, round
-    from answering_visits
-    group by household_id, round
-    having count(*) > 1
+    from household_rounds
+    where n_answering > 1
 ),
 
 not_last as (
@@ -46,34 +46,49 @@ answered as (
     select
         a.round,
         a.grid_code,
-        coalesce(
-            a.form_version,
-            case vi.village_type when '社区' then '城市版' when '村' then '农村版' end
-        ) as form_version,
+        a.village_code,
+        a.form_version,
         null::answer_value as M0Q0,
         a.* exclude (visit_id, round, household_id, grid_code, village_code, township_code,
             visit_on, method, visitor, form_version, problems_raised)
     from answering_visits as a
     anti join not_last as n on n.visit_id = a.visit_id
-    left join villages as vi on vi.village_code = a.village_code
 ),
 
-counts as (
+grid_counts as (
     -- Per grid and item, the households that gave each of the item's (at most four) answers,
     -- packed as four 32-bit counters in one HUGEINT: one sum per item, where one count per
     -- item and answer value costs twice as long at district scale. An answer's slot is its
     -- position among its item's options (menu.options: A B C D / 是 否 / 好 一般 差); the list
     -- gives it by the answer_value enum's code, whose values come from
     -- warmvisits/schema.py ANSWER_OPTIONS in that order (a test keeps the two equal).
+    -- form_version as the visits say (NULL when they do not): resolved per grid below.
     select
         round,
         grid_code,
+        village_code,
         form_version,
         sum(1::hugeint << (
             32 * [0, 1, 2, 3, 0, 1, 0, 1, 2][enum_code(columns('^M[0-9]+Q[0-9]+$')) + 1]
         ))
     from answered
-    group by round, grid_code, form_version
+    group by round, grid_code, village_code, form_version
+),
+
+counts as (
+    -- a visit that does not name its form counts under its village's: 社区 → 城市版,
+    -- 村 → 农村版 (packed sums add up, so the grid's two groups may merge)
+    select
+        c.round,
+        c.grid_code,
+        coalesce(
+            c.form_version,
+            case vi.village_type when '社区' then '城市版' when '村' then '农村版' end
+        ) as form_version,
+        sum(columns('^M[0-9]+Q[0-9]+$'))
+    from grid_counts as c
+    left join villages as vi on vi.village_code = c.village_code
+    group by all
 ),
 
 long_counts as (
@@ -102,5 +117,6 @@ final as (
     where n_households > 0
 )
 
-select * from final
-order by round, grid_code, form_version, item_code, answer;
+-- not sorted: ordering the two million rows took as long as counting them, and a page's
+-- query over the whole table takes milliseconds
+select * from final;
