@@ -195,7 +195,7 @@ def test_questionnaire_mart_slots_follow_the_answer_options() -> None:
     assert slots == expected
     assert max(len(o) for o in ANSWER_OPTIONS.values()) <= 4  # four 32-bit slots per HUGEINT
     con = duckdb.connect()
-    wbuild._load_enums(con)
+    wbuild._create_answer_type(con)
     (values,) = con.sql("select enum_range(null::answer_value)").fetchall()[0]
     assert list(values) == [o for options in ANSWER_OPTIONS.values() for o in options]
 

@@ -18,10 +18,10 @@ import os
 import resource
 import shutil
 import sys
+import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -159,11 +159,17 @@ def build(
         # keep DuckDB's share modest: the raw tables spill to disk rather than grow the process
         con.execute(f"set memory_limit = '{memory_limit}'")
         con.execute("set temp_directory = $d", {"d": str(folder / ".tmp")})
-        _load_enums(con)
+        _create_answer_type(con)
         scripts = sorted(Path(sql_dir).glob("*.sql"))
-        for script in [s for s in scripts if s.name < _BEFORE_LOAD]:
-            _run_script(con, script, say)
-        reads = _load_raw(con, exports, files, report, say, plan_dir=plans)
+        before_load = [s for s in scripts if s.name < _BEFORE_LOAD]
+
+        def macros(c: duckdb.DuckDBPyConnection, say: Progress = lambda _msg: None) -> None:
+            _load_enums(c)
+            for script in before_load:
+                _run_script(c, script, say)
+
+        macros(con, say)
+        reads = _load_raw(con, exports, files, report, say, plan_dir=plans, setup=macros)
         if not any(r.kind for r in reads):
             raise BuildError(
                 f"no export table recognised in {exports}: "
@@ -247,6 +253,13 @@ _WHITESPACE = (
 _EDGE_SPACE = r"^[\s\x{0b}\pZ\x{85}]|[\s\x{0b}\pZ\x{85}]$"
 
 
+# the raw tables live in this in-memory database while the build runs: unlike temporary
+# tables, it is seen by every connection of the build, so two files can load at once
+_RAW_DB = "wv_raw"
+# files loaded at the same time, each by its own connection with one DuckDB thread
+_LOADERS = 2
+
+
 def _load_raw(
     con: duckdb.DuckDBPyConnection,
     exports: Path,
@@ -254,82 +267,73 @@ def _load_raw(
     report: BuildReport,
     say: Progress,
     plan_dir: Path | None = None,
+    setup: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> list[TableRead]:
-    """Load every file into temporary tables; ``raw_<kind>`` becomes a view over them.
+    """Load every file into raw tables; ``raw_<kind>`` becomes a view over them.
 
-    Frames from the Polars reader go to ``rawp_<kind>``; a CSV with a
-    :class:`~warmvisits.ingest.CsvPlan` is read by DuckDB into its own table ``rawf_<n>``
-    (file order kept, so a row's line number is its rowid plus the lines before it). Each row
-    gets ``_rid``, a build-wide row id. Text cells are kept as exported (trimmed); a visit's
-    item cells are stored as ``answer_value`` (one byte, not a string) with ``_odd`` keeping
-    the exported text of the few cells that are not an exact answer spelling, so the rejects
-    and warnings still show what was exported."""
+    Each table read gets a table of its own in the in-memory database ``wv_raw``: a CSV with a
+    :class:`~warmvisits.ingest.CsvPlan` is read by DuckDB's reader (file order kept, so a
+    row's line number is its rowid plus the lines before it), other tables come as Polars
+    frames. Each row gets ``_rid``, a build-wide row id (from the file's and the table's
+    position, so the same folder gives the same ids). Text cells are kept as exported
+    (trimmed); a visit's item cells are stored as ``answer_value`` (one byte, not a string)
+    with ``_odd`` keeping the exported text of the few cells that are not an exact answer
+    spelling, so the rejects and warnings still show what was exported; visit rows are
+    parsed as they load (``wv_stage_visits``, build step 05).
+
+    Two files load at once, each on its own connection (``setup`` gives it the build's
+    temporary macros) with one DuckDB thread: a file read in one thread keeps its order
+    without the cost of ordering a parallel read, and the Python part of one file's reading
+    (decoding, finding the header) overlaps the other's load."""
+    con.execute(f"attach ':memory:' as {_RAW_DB}")
     for kind in KIND_ORDER:
         # identifiers below come from warmvisits.schema, never from the files
         con.register("empty_raw", _empty_raw(kind))
-        con.execute(f"create temp table rawp_{kind} as from {_staged(kind, 'empty_raw')}")  # noqa: S608
+        con.execute(
+            f"create table {_RAW_DB}.rawp_{kind} as from {_staged(kind, 'empty_raw')}"  # noqa: S608
+        )
         con.unregister("empty_raw")
-    reads: list[TableRead] = []
-    parts = {k: [f"select * from rawp_{k}"] for k in KIND_ORDER}  # noqa: S608
-    next_rid = 0
-    columns: dict[str, set[str]] = {k: set(KINDS[k].names) for k in KIND_ORDER}
-    # The next file is read (decoded, header found, parsed or transcoded) on a second thread
-    # while this one is loaded into DuckDB; at most two files' frames are in memory at once.
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wv-read")
-    pending: deque[Future[list[TableRead]]] = deque()
-    upcoming = iter(files)
+    (threads,) = con.sql("select current_setting('threads')").fetchall()[0]
+    results: dict[int, list[tuple[TableRead, str | None]]] = {}
+    lock = threading.Lock()
+    upcoming = iter(enumerate(files))
+    failed = threading.Event()
 
-    def ahead() -> None:
-        nxt = next(upcoming, None)
-        if nxt is not None:
-            pending.append(pool.submit(read_file, nxt, exports, plan_dir))
+    def loader() -> None:
+        cur = con.cursor()
+        try:
+            if setup is not None:
+                setup(cur)
+            while not failed.is_set():
+                with lock:
+                    nxt = next(upcoming, None)
+                if nxt is None:
+                    return
+                i, path = nxt
+                say(f"[{i + 1}/{len(files)}] reading {path.relative_to(exports).as_posix()}")
+                results[i] = _load_file(cur, exports, path, i, plan_dir)
+        except BaseException:
+            failed.set()  # the other loader stops after its current file
+            raise
+        finally:
+            cur.close()
 
-    ahead()
+    con.execute("set threads = 1")
+    con.execute("set preserve_insertion_order = true")
     try:
-        for i, path in enumerate(files, 1):
-            say(f"[{i}/{len(files)}] reading {path.relative_to(exports).as_posix()}")
-            tables = pending.popleft().result()
-            ahead()
-            for tr in tables:
-                if tr.plan is not None and tr.kind is not None:
-                    view = _load_plan(con, tr, len(reads), next_rid)
-                    if view is not None:
-                        next_rid += tr.rows + tr.blank_rows
-                        parts[tr.kind].append(view)
-                        reads.append(tr)
-                        continue
-                    # DuckDB refused the file or counted its rows differently: read it with Polars
-                    retry = read_file(path, exports)
-                    tr = retry[0] if len(retry) == 1 else tr
-                frame = tr.frame
-                tr.frame = None
-                reads.append(tr)
-                if frame is None or tr.kind is None:
-                    continue
-                for col in tr.item_columns:
-                    if col not in columns[tr.kind]:
-                        con.execute(f'alter table rawp_{tr.kind} add column "{col}" answer_value')
-                        columns[tr.kind].add(col)
-                frame = frame.with_columns(
-                    (pl.int_range(0, pl.len(), dtype=pl.Int64) + next_rid).alias("_rid")
-                )
-                next_rid += frame.height
-                select = "select *"
-                if tr.item_columns:
-                    items = [(c, f'"{c}"') for c in tr.item_columns]
-                    canon = ", ".join(f"{_canonical_answer(cell)} as {cell}" for _, cell in items)
-                    select = f"select * replace ({canon}), {_odd_cells(items)} as _odd"
-                con.register("incoming", frame)
-                con.execute(f"create or replace temp view incoming_cells as {select} from incoming")  # noqa: S608
-                con.execute(
-                    f"insert into rawp_{tr.kind} by name from {_staged(tr.kind, 'incoming_cells')}"  # noqa: S608
-                )
-                con.execute("drop view incoming_cells")
-                con.unregister("incoming")
-                del frame
+        with ThreadPoolExecutor(max_workers=_LOADERS, thread_name_prefix="wv-load") as pool:
+            for future in [pool.submit(loader) for _ in range(_LOADERS)]:
+                future.result()
     finally:
-        # on an error, files not started are dropped; the one being read is waited for
-        pool.shutdown(wait=True, cancel_futures=True)
+        con.execute(f"set threads = {int(threads)}")
+        con.execute("set preserve_insertion_order = false")
+    reads: list[TableRead] = []
+    parts = {k: [f"select * from {_RAW_DB}.rawp_{k}"] for k in KIND_ORDER}  # noqa: S608
+    for i in range(len(files)):
+        for tr, select in results[i]:
+            reads.append(tr)
+            if select is not None and tr.kind is not None:
+                parts[tr.kind].append(select)
     for kind in KIND_ORDER:
         con.execute(
             f"create temp view raw_{kind} as " + " union all by name ".join(parts[kind])  # noqa: S608
@@ -337,10 +341,68 @@ def _load_raw(
     return reads
 
 
-def _load_plan(con: duckdb.DuckDBPyConnection, tr: TableRead, n: int, first_rid: int) -> str | None:
-    """Load a planned CSV with DuckDB's reader into ``rawf_<n>``; return the select that
+def _load_file(
+    cur: duckdb.DuckDBPyConnection,
+    exports: Path,
+    path: Path,
+    file_no: int,
+    plan_dir: Path | None,
+) -> list[tuple[TableRead, str | None]]:
+    """Read one file and load each of its tables into ``wv_raw.raw_<file>_<table>``; return
+    each table read with the select that gives its rows (None for a table not loaded)."""
+    out: list[tuple[TableRead, str | None]] = []
+    for t, tr in enumerate(read_file(path, exports, plan_dir)):
+        name = f"raw_{file_no}_{t}"
+        first_rid = (file_no << 40) + (t << 32)
+        if tr.plan is not None and tr.kind is not None:
+            select = _load_plan(cur, tr, name, first_rid)
+            if select is not None:
+                out.append((tr, select))
+                continue
+            # DuckDB refused the file or counted its rows differently: read it with Polars
+            retry = read_file(path, exports)
+            tr = retry[0] if len(retry) == 1 else tr
+        frame = tr.frame
+        tr.frame = None
+        if frame is None or tr.kind is None:
+            out.append((tr, None))
+            continue
+        out.append((tr, _load_frame(cur, tr, frame, name, first_rid)))
+    return out
+
+
+def _load_frame(
+    cur: duckdb.DuckDBPyConnection, tr: TableRead, frame: pl.DataFrame, name: str, first_rid: int
+) -> str:
+    """Load a table read by Polars into ``wv_raw.<name>``; return the select of its rows."""
+    assert tr.kind is not None
+    frame = frame.with_columns(
+        (pl.int_range(0, pl.len(), dtype=pl.Int64) + first_rid).alias("_rid")
+    )
+    select = "select *"
+    if tr.item_columns:
+        items = [(c, f'"{c}"') for c in tr.item_columns]
+        canon = ", ".join(f"{_canonical_answer(cell)} as {cell}" for _, cell in items)
+        select = f"select * replace ({canon}), {_odd_cells(items)} as _odd"
+    cur.register(f"{name}_frame", frame)
+    try:
+        cur.execute(f"create or replace temp view {name}_cells as {select} from {name}_frame")  # noqa: S608
+        cur.execute(
+            f"create table {_RAW_DB}.{name} as from {_staged(tr.kind, name + '_cells')}"  # noqa: S608
+        )
+        cur.execute(f"drop view {name}_cells")
+    finally:
+        cur.unregister(f"{name}_frame")
+    return f"select * from {_RAW_DB}.{name}"  # noqa: S608
+
+
+def _load_plan(
+    con: duckdb.DuckDBPyConnection, tr: TableRead, raw_name: str, first_rid: int
+) -> str | None:
+    """Load a planned CSV with DuckDB's reader into ``wv_raw.<raw_name>``; return the select that
     gives its rows with ``_file``, ``_sheet``, ``_row`` and ``_rid`` (blank rows are
-    deleted), or None (table dropped) when DuckDB refuses the file or finds another row count."""
+    deleted), or None (table dropped) when DuckDB refuses the file or finds another row count.
+    The caller keeps insertion order (``preserve_insertion_order``) while files load."""
     plan = tr.plan
     assert plan is not None and tr.kind is not None
     kind = KINDS[tr.kind]
@@ -359,21 +421,20 @@ def _load_plan(con: duckdb.DuckDBPyConnection, tr: TableRead, n: int, first_rid:
         cells.append(f'{_canonical_answer(cell)} as "{code}"')
     cells.append(f"{_odd_cells(items)} as _odd")
     types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(plan.width))
-    table = f"rawf_{n}"
+    table, view = f"{_RAW_DB}.{raw_name}", f"{raw_name}_cells"
     names = [f'"{c}"' for c in [*plan.columns.values(), *plan.items.values()]] + ["_odd"]
     blank = " and ".join(f"{c} is null" for c in names)
     try:
-        # file order kept: rowid is then the record's position in the file
-        con.execute("set preserve_insertion_order = true")
-        # a view cannot take parameters: the path and separator are quoted as SQL text
+        # file order kept: rowid is then the record's position in the file.
+        # A view cannot take parameters: the path and separator are quoted as SQL text.
         con.execute(
-            f"create or replace temp view {table}_cells as select {', '.join(cells)} "  # noqa: S608
+            f"create or replace temp view {view} as select {', '.join(cells)} "  # noqa: S608
             f"from read_csv({_sql_text(str(plan.source))}, header = false, skip = {plan.skip}, "
             f"delim = {_sql_text(plan.separator)}, quote = '\"', escape = '\"', "
             f"columns = {{{types}}}, auto_detect = false, null_padding = true)"
         )
-        con.execute(f"create temp table {table} as from {_staged(tr.kind, table + '_cells')}")  # noqa: S608
-        con.execute(f"drop view {table}_cells")
+        con.execute(f"create table {table} as from {_staged(tr.kind, view)}")  # noqa: S608
+        con.execute(f"drop view {view}")
         total, blanks = con.sql(
             f"select count(*), count(*) filter (where {blank}) from {table}"  # noqa: S608
         ).fetchall()[0]
@@ -381,11 +442,10 @@ def _load_plan(con: duckdb.DuckDBPyConnection, tr: TableRead, n: int, first_rid:
             # blank rows leave gaps in the rowids, so the line numbers of the others hold
             con.execute(f"delete from {table} where {blank}")  # noqa: S608
     except duckdb.Error:
-        con.execute(f"drop view if exists {table}_cells")
+        con.execute(f"drop view if exists {view}")
         con.execute(f"drop table if exists {table}")
         return None
     finally:
-        con.execute("set preserve_insertion_order = false")
         if plan.temporary:
             plan.source.unlink(missing_ok=True)
     if total != plan.data_lines:
@@ -412,8 +472,16 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _create_answer_type(con: duckdb.DuckDBPyConnection) -> None:
+    """The type ``answer_value``: the checked answers are stored as this enumeration, one byte
+    a cell rather than a string (values from warmvisits/schema.py ANSWER_OPTIONS)."""
+    options = [o for opts in ANSWER_OPTIONS.values() for o in opts]
+    con.execute(f"create type answer_value as enum ({', '.join(_sql_text(o) for o in options)})")
+
+
 def _load_enums(con: duckdb.DuckDBPyConnection) -> None:
-    """``wv_enum(domain, s)`` and ``wv_answer(s)``, built from warmvisits/schema.py.
+    """``wv_enum(domain, s)`` and ``wv_answer(s)``, built from warmvisits/schema.py
+    (temporary macros: every connection of the build makes its own).
 
     A value already in its canonical (Chinese) form passes through an ``in (...)`` test, which
     is cheap on millions of rows; only other spellings (English aliases, odd case or spacing)
@@ -434,9 +502,6 @@ def _load_enums(con: duckdb.DuckDBPyConnection) -> None:
     )
     answers = {a: v for d, a, v in rows if d in ("choice", "yes_no", "good_bad")}
     values = sorted(set(answers.values()))
-    # the checked answers are stored as this enumeration: one byte a cell, not a string
-    options = [o for opts in ANSWER_OPTIONS.values() for o in opts]
-    con.execute(f"create type answer_value as enum ({', '.join(_sql_text(o) for o in options)})")
     literal = ", ".join(f"{_sql_text(a)}: {_sql_text(v)}" for a, v in sorted(answers.items()))
     con.execute(
         f"create or replace temp macro wv_answer(s) as case when s in "
