@@ -1,7 +1,8 @@
 -- Build step 11: the household register (住户台账) -> clean `households`.
 -- Grain: one row per household_id. References: grid_code must be a clean grid.
 
-create or replace temp view stg_households as
+-- materialised: wv_resolve reads it three times, and parsing is the costly part
+create or replace temp table stg_households as
 select *, row(grid_code, head_name, phone, address, members, tags, status) as _parsed
 from (
     select r._file, r._sheet, r._row, r._rid,
@@ -54,3 +55,5 @@ select household_id, grid_code, left(grid_code, 12) as village_code,
     left(grid_code, 9) as township_code, head_name, phone, address, members, tags, status
 from chk_households where _rule is null
 order by household_id;
+
+drop table stg_households;

@@ -2,7 +2,8 @@
 -- Grain of cases: one row per case_id; case_visits: one row per (case_id, visit_id) link to a
 -- loaded visit (links to visits that were not loaded are warnings, the case is kept).
 
-create or replace temp view stg_cases as
+-- materialised: wv_resolve reads it three times, and parsing is the costly part
+create or replace temp table stg_cases as
 select *, row(source, visit_ids, grid_code, category, title, complexity, received_at, due_at,
               status, current_level, handling_unit, resolved_at) as _parsed
 from (
@@ -76,3 +77,5 @@ create table case_visits as
 select distinct l.case_id, l.visit_id
 from case_links l semi join visits v on v.visit_id = l.visit_id
 order by l.case_id, l.visit_id;
+
+drop table stg_cases;
