@@ -4,19 +4,22 @@ move since last quarter and last year, and which places lag?
 Reads: ``warmvisits.metrics.compute_kpis`` through ``ui.kpis`` (the same figures as
 ``warmvisits kpis``) for the quarter, the previous quarter and the same quarter last year;
 ``overview_league`` (one row per child place); ``overview_trend`` (one row per round).
+
+The league table and the trend charts are markup built here (ui/league.py, ui/svgchart.py) and
+shown by ui/markup.py rather than st.dataframe and Plotly: the browser then paints the headline
+metrics without first loading and evaluating a data grid or a chart library (bench/pages.py
+compares the overview's time to its last metric with a trivial page's).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 import ui
-from ui import settings
-from ui.league import lagging
+from ui import markup, settings, svgchart
+from ui.league import HIGHER_IS_BETTER, Column, lagging, table_html
 from warmvisits.quarters import previous_quarter, year_earlier
 
 # key, kind, which direction is good ("up", "down" or "" for neutral)
@@ -42,7 +45,10 @@ LEAGUE_COLUMNS = [
     ("petitions_yoy", "signed_pct"),
 ]
 FORMATS = {"pct": ui.fmt_pct, "int": ui.fmt_int, "signed_pct": ui.fmt_signed_pct}
-LAG_STYLE = "background-color: #fde2e1; color: #a61b1b; font-weight: 600"
+# place names stay as exported (Chinese) in both languages: the league sorts them as Chinese
+PLACE_COLLATION = "zh-CN"
+TREND_RATES = ("coverage", "resolution_rate", "on_time_rate", "satisfaction_rate")
+TREND_COUNTS = ("cases_received", "cases_resolved", "petitions")
 
 
 def kpis_or_none(quarter: str, scope: str) -> dict[str, Any] | None:
@@ -122,42 +128,38 @@ def draw_league(f: ui.Filters, now: dict[str, Any]) -> None:
         return
     cols = [c for c, _ in LEAGUE_COLUMNS if c != "petitions_yoy" or child == "township"]
     df = lagging(df, now, settings.COVERAGE_TARGET)
-    st.caption(ui.t("overview.league_help", target=ui.fmt_pct(settings.COVERAGE_TARGET)))
-
-    labels = {c: ui.t(f"overview.kpi.{c}") for c in cols}
-    table = df.select(["name", *cols, "n_lagging"]).to_pandas()
-    lag = df.select([f"lag_{c}" if f"lag_{c}" in df.columns else c for c in cols]).to_pandas()
-    lag.columns = cols
-
-    def style(frame: pd.DataFrame) -> pd.DataFrame:
-        out = pd.DataFrame("", index=frame.index, columns=frame.columns)
-        for c in cols:
-            if lag[c].dtype == bool:
-                out.loc[lag[c].to_numpy(), c] = LAG_STYLE
-        return out
-
+    target = ui.fmt_pct(settings.COVERAGE_TARGET)
+    st.caption(ui.t("overview.league_help", target=target))
     kinds = dict(LEAGUE_COLUMNS)
-    formats = {c: FORMATS[kinds[c]] for c in cols}
-    formats["n_lagging"] = lambda n: "⚠ " * min(int(n), 3) if n else ""
-    styled = table.style.apply(style, axis=None).format(formats, na_rep="—")
-    column_config = {
-        "name": st.column_config.TextColumn(ui.t("overview.name")),
-        "n_lagging": st.column_config.TextColumn(ui.t("overview.lagging")),
-        **{c: st.column_config.Column(labels[c]) for c in cols},
+    columns = [Column(c, ui.t(f"overview.kpi.{c}"), help_text(c), FORMATS[kinds[c]]) for c in cols]
+    reasons = {
+        "coverage": ui.t("overview.lag_reason.coverage", target=target),
+        "overdue_cases": ui.t("overview.lag_reason.overdue_cases"),
+        "petitions_yoy": ui.t("overview.lag_reason.petitions_yoy"),
+        **{
+            c: ui.t("overview.lag_reason.rate", overall=ui.fmt_pct(now.get(c)))
+            for c in HIGHER_IS_BETTER
+        },
     }
-    event = st.dataframe(
-        styled,
-        column_config=column_config,
-        hide_index=True,
-        on_select="rerun",
-        selection_mode="single-row",
+    markup.show(
+        table_html(
+            df,
+            columns,
+            ui.t("overview.name"),
+            ui.t("overview.lagging"),
+            ui.t("overview.lagging_help"),
+            reasons,
+            PLACE_COLLATION,
+        ),
         key=f"ov_league_{f.quarter}_{f.scope}",
-        width="stretch",
+        on_select=lambda code: ui.set_scope(code, rerun=False),
     )
-    rows = event.selection.rows if event is not None else []
-    st.caption(ui.t("common.drill_hint"))
-    if rows:
-        ui.set_scope(df["code"][rows[0]])
+
+
+def pct_tick(v: float) -> str:
+    """An axis label: whole percents without a decimal ('70%'), others with one ('72.5%')."""
+    whole = abs(v * 100 - round(v * 100)) < 1e-9
+    return ui.fmt_pct(v, 0 if whole else 1)
 
 
 def draw_trend(f: ui.Filters) -> None:
@@ -165,37 +167,34 @@ def draw_trend(f: ui.Filters) -> None:
     if df.height == 0:
         return
     st.subheader(ui.t("overview.trend_title"))
-    x = [ui.quarter_label(q) for q in df["quarter"].to_list()]
-    left, right = st.columns(2)
-    rates = go.Figure()
-    for key in ("coverage", "resolution_rate", "on_time_rate", "satisfaction_rate"):
-        rates.add_trace(
-            go.Scatter(
-                x=x, y=df[key].to_list(), mode="lines+markers", name=ui.t(f"overview.kpi.{key}")
-            )
+    categories = [
+        svgchart.Category(
+            ui.quarter_label(q),
+            (ui.t("overview.axis_quarter", q=q[-1]), ui.t("overview.axis_year", year=q[:4])),
         )
-    rates.update_layout(
-        title=ui.t("overview.trend_rates"),
-        yaxis_tickformat=".0%",
-        height=360,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "y": -0.2},
-    )
-    counts = go.Figure()
-    for key in ("cases_received", "cases_resolved", "petitions"):
-        if df[key].null_count() == df.height:
-            continue
-        counts.add_trace(go.Bar(x=x, y=df[key].to_list(), name=ui.t(f"overview.kpi.{key}")))
-    counts.update_layout(
-        title=ui.t("overview.trend_counts"),
-        barmode="group",
-        height=360,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "y": -0.2},
-    )
-    config = {"displayModeBar": False}
-    left.plotly_chart(rates, config=config, key="ov_trend_rates")
-    right.plotly_chart(counts, config=config, key="ov_trend_counts")
+        for q in df["quarter"].to_list()
+    ]
+    rates = [svgchart.Series(ui.t(f"overview.kpi.{key}"), df[key].to_list()) for key in TREND_RATES]
+    counts = [
+        svgchart.Series(ui.t(f"overview.kpi.{key}"), df[key].to_list())
+        for key in TREND_COUNTS
+        if df[key].null_count() < df.height
+    ]
+    left, right = st.columns(2)
+    with left:
+        markup.show(
+            svgchart.line_chart(
+                ui.t("overview.trend_rates"), categories, rates, ui.fmt_pct, pct_tick
+            ),
+            key="ov_trend_rates",
+        )
+    with right:
+        markup.show(
+            svgchart.bar_chart(
+                ui.t("overview.trend_counts"), categories, counts, ui.fmt_int, ui.fmt_int
+            ),
+            key="ov_trend_counts",
+        )
 
 
 if ui.page_header("overview.title"):

@@ -1,6 +1,7 @@
 """The dashboard in a real browser (Playwright driving Debian's chromium against `streamlit run`
 on a free local port, small demo): every page loads without an error element and speaks
-Chinese, the language switch, a drill-down click narrows the scope and the URL, a deep link
+Chinese, the language switch, a drill-down click on the league narrows the scope and the URL, the
+league sorts, the trend charts show values on hover, a deep link
 opened as the very first request to a new server gets the full navigation with its filters, the
 map's polygons draw, and no request leaves localhost (the ``page`` fixture asserts that after
 every test). With WARMVISITS_SCREENSHOTS=1 the overview and the coverage map are saved to
@@ -114,11 +115,9 @@ def test_clicking_a_league_row_narrows_the_scope_and_the_url(
         small_db, "select township_code, township_name from townships order by 1 limit 1"
     )[0]
     open_app(page, f"{app_server}/?quarter={last_round}")
-    grid = page.locator("[data-testid='stDataFrame']").first  # type: ignore[attr-defined]
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    # the row-selection marker of the first data row (header row ~35 px, rows ~35 px)
-    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)  # type: ignore[attr-defined]
+    row = page.locator(f"table.wv-league tr[data-select='{first_code}']")  # type: ignore[attr-defined]
+    row.scroll_into_view_if_needed()
+    row.locator("td").nth(1).click()  # anywhere on the row, not only the name
     page.wait_for_function(  # type: ignore[attr-defined]
         "code => location.search.includes('scope=' + code)", arg=first_code, timeout=30_000
     )
@@ -130,6 +129,66 @@ def test_clicking_a_league_row_narrows_the_scope_and_the_url(
             "[data-testid='stMain'] [data-testid='stCaptionContainer']"
         ).first.inner_text()
     )  # type: ignore[attr-defined]
+    # the league now lists the township's villages
+    villages = [
+        r[0]
+        for r in sql(
+            small_db, f"select village_code from villages where township_code = '{first_code}'"
+        )
+    ]
+    codes = page.locator("table.wv-league tbody tr").evaluate_all(  # type: ignore[attr-defined]
+        "rows => rows.map(r => r.dataset.select)"
+    )
+    assert sorted(codes) == sorted(villages)
+    assert error_elements(page) == []
+
+
+def league_column(pg: object, key: str) -> list[float | None]:
+    """The values the league's rows show for column ``key``, in display order."""
+    values = pg.evaluate(  # type: ignore[attr-defined]
+        """key => {
+            const table = document.querySelector('table.wv-league')
+                || [...document.querySelectorAll('*')]
+                    .map(e => e.shadowRoot && e.shadowRoot.querySelector('table.wv-league'))
+                    .find(Boolean);
+            const col = [...table.tHead.rows[0].cells].findIndex(th => th.dataset.key === key);
+            return [...table.tBodies[0].rows].map(r => r.cells[col].dataset.v);
+        }""",
+        key,
+    )
+    return [float(v) if v != "" else None for v in values]
+
+
+def test_league_sorts_by_a_header_click_and_charts_show_values_on_hover(
+    page: object, app_server: str, last_round: str
+) -> None:
+    open_app(page, f"{app_server}/?quarter={last_round}")
+    header = page.locator("table.wv-league th[data-key='cases_received']")  # type: ignore[attr-defined]
+    before = league_column(page, "cases_received")
+    assert len(set(before)) >= 2, before  # something to sort
+    header.locator("button").click()
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert league_column(page, "cases_received") == sorted(before)  # type: ignore[type-var]
+    header.locator("button").click()
+    assert header.get_attribute("aria-sort") == "descending"
+    assert league_column(page, "cases_received") == sorted(before, reverse=True)  # type: ignore[type-var]
+    # lagging values are marked in red with their rule as a tooltip
+    lagging = page.locator("table.wv-league td.wv-lag[title]")  # type: ignore[attr-defined]
+    assert lagging.count() > 0
+
+    # the trend charts: an SVG per chart, one hover column per round with its values
+    charts = page.locator("figure.wv-chart")  # type: ignore[attr-defined]
+    assert charts.count() == 2
+    rounds = charts.first.locator(".wv-col")
+    column = rounds.last
+    tip = column.locator(".wv-tip")
+    assert not tip.is_visible()
+    column.hover()
+    tip.wait_for(state="visible", timeout=5_000)
+    text = tip.inner_text()
+    assert f"{last_round[:4]}年第{last_round[-1]}季度" in text
+    assert "入户覆盖率" in text and "%" in text
+    assert charts.first.locator("svg circle").count() >= rounds.count()
     assert error_elements(page) == []
 
 
