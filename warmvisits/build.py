@@ -155,6 +155,8 @@ def build(
     plans = folder / ".tmp" / f"{build_id}-csv"
     con = duckdb.connect(str(partial))
     try:
+        # no progress bar of DuckDB's own: it would write into `build --json`'s standard output
+        con.execute("set enable_progress_bar = false")
         con.execute("set preserve_insertion_order = false")
         # keep DuckDB's share modest: the raw tables spill to disk rather than grow the process
         con.execute(f"set memory_limit = '{memory_limit}'")
@@ -164,6 +166,7 @@ def build(
         before_load = [s for s in scripts if s.name < _BEFORE_LOAD]
 
         def macros(c: duckdb.DuckDBPyConnection, say: Progress = lambda _msg: None) -> None:
+            c.execute("set enable_progress_bar = false")  # a setting of each connection
             _load_enums(c)
             for script in before_load:
                 _run_script(c, script, say)

@@ -97,6 +97,9 @@ def run(
             raise ScopeError(f"scope {params['scope']!r} is outside the viewer's scope")
     cur = con.cursor()
     try:
+        # DuckDB draws a progress bar on standard output for a query over two seconds, which
+        # would land in the middle of `warmvisits kpis`' JSON (a per-connection setting)
+        cur.execute("set enable_progress_bar = false")
         for rel_name, relation in (relations or {}).items():
             cur.register(rel_name, relation)
         df = cur.sql(query.sql, params=params or None).pl()
