@@ -158,6 +158,8 @@ def build(
         # no progress bar of DuckDB's own: it would write into `build --json`'s standard output
         con.execute("set enable_progress_bar = false")
         con.execute("set preserve_insertion_order = false")
+        # one checkpoint, at the end: not one each time the log passes 16 MB mid-build
+        con.execute("set checkpoint_threshold = '1TB'")
         # keep DuckDB's share modest: the raw tables spill to disk rather than grow the process
         con.execute(f"set memory_limit = '{memory_limit}'")
         con.execute("set temp_directory = $d", {"d": str(folder / ".tmp")})
@@ -187,7 +189,9 @@ def build(
             _run_script(con, script, say)
         _write_bookkeeping(con, reads, report, exports, demo, build_id)
         _fill_report(con, report)
+        t = time.perf_counter()
         con.execute("checkpoint")
+        say(f"checkpoint: {time.perf_counter() - t:.1f} s")
         con.close()
         os.replace(partial, final)
     except BaseException:
@@ -224,11 +228,20 @@ def _empty_raw(kind: str) -> pl.DataFrame:
     return pl.DataFrame(schema=cols)
 
 
-def _canonical_answer(cell: str) -> str:
-    """SQL: an item cell as an ``answer_value`` (its exact spelling, else an accepted alias)."""
+def _exact_answer(cell: str) -> str:
+    """SQL, while loading: an item cell as an ``answer_value`` when it is an exact spelling,
+    else NULL (its text then goes to ``_odd``; :func:`_canonical_answer` reads aliases there,
+    for the few rows that have any, instead of mapping every cell of every row)."""
+    return f"try_cast({cell} as answer_value)"
+
+
+def _canonical_answer(code: str) -> str:
+    """SQL over a raw visits table: the answer of item ``code`` (a column name matching
+    ITEM_CODE) as loaded, or for an odd cell the answer its exported text is an accepted
+    alias of (``yes`` → 是, `` B `` → B), else NULL."""
     return (
-        f"coalesce(try_cast({cell} as answer_value), "
-        f"case when {cell} is not null then try_cast(wv_answer({cell}) as answer_value) end)"
+        f'coalesce("{code}", case when _odd is not null then try_cast('
+        f"wv_answer(wv_odd_map(_odd)['{code}']) as answer_value) end)"
     )
 
 
@@ -385,7 +398,7 @@ def _load_frame(
     select = "select *"
     if tr.item_columns:
         items = [(c, f'"{c}"') for c in tr.item_columns]
-        canon = ", ".join(f"{_canonical_answer(cell)} as {cell}" for _, cell in items)
+        canon = ", ".join(f"{_exact_answer(cell)} as {cell}" for _, cell in items)
         select = f"select * replace ({canon}), {_odd_cells(items)} as _odd"
     cur.register(f"{name}_frame", frame)
     try:
@@ -421,7 +434,7 @@ def _load_plan(
             cells.append(f'null::varchar as "{name}"')
     items = [(code, f"nullif(c{idx}, '')") for idx, code in plan.items.items()]
     for code, cell in items:
-        cells.append(f'{_canonical_answer(cell)} as "{code}"')
+        cells.append(f'{_exact_answer(cell)} as "{code}"')
     cells.append(f"{_odd_cells(items)} as _odd")
     types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(plan.width))
     table, view = f"{_RAW_DB}.{raw_name}", f"{raw_name}_cells"
@@ -550,32 +563,48 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> No
                     "'unknown_item_column', $d)",
                     {"f": tr.path, "s": tr.sheet, "d": f"{col}: not in the menu, column ignored"},
                 )
-    checks: dict[str, str] = {}
-    for col in cols:
-        if col in menu:
-            options = ", ".join(_sql_text(o) for o in ANSWER_OPTIONS[menu[col]])
-            checks[col] = f'case when "{col}" in ({options}) then "{col}" end'
-    if checks:
+    options = {
+        col: ", ".join(f"{_sql_text(o)}::answer_value" for o in ANSWER_OPTIONS[menu[col]])
+        for col in cols
+        if col in menu
+    }
+
+    def checked(col: str, value: str) -> str:
+        # the answer when it is among the item's options, else NULL
+        return f"case when {value} in ({options[col]}) then {value} end"
+
+    if options:
+        # col matched ^M[0-9]+Q[0-9]+$, options come from schema.py.
         # Rows with no odd cell: each item cell is blank or an exact answer spelling, so an
-        # answer outside the item's options is one that the check blanks. col matched
-        # ^M[0-9]+Q[0-9]+$, options come from schema.py.
-        plain = " union all ".join(
-            f"select _file, _sheet, _row, '{col}=' || \"{col}\" as detail from raw_visits "  # noqa: S608
-            f'where _odd is null and "{col}" is not null and ({expr}) is null'
-            for col, expr in checks.items()
+        # answer outside the item's options is one that the check blanks. One pass finds the
+        # (few) rows with any such answer; the details are read from them.
+        outside = " or ".join(
+            f'("{c}" is not null and {checked(c, chr(34) + c + chr(34))} is null)' for c in options
         )
-        # Rows with odd cells (a handful): each item cell back to its exported text first
+        con.execute(
+            "create or replace temp table plain_visits as "  # noqa: S608
+            "select _file, _sheet, _row, "
+            + ", ".join(f'"{c}"' for c in options)
+            + f" from raw_visits where _odd is null and ({outside})"
+        )
+        plain = " union all ".join(
+            f"select _file, _sheet, _row, '{c}=' || \"{c}\" as detail from plain_visits "  # noqa: S608
+            f'where "{c}" is not null and {checked(c, chr(34) + c + chr(34))} is null'
+            for c in options
+        )
+        # Rows with odd cells (a handful): each item's answer read through its aliases, and
+        # its exported text for the warning
         con.execute(
             "create or replace temp table odd_visits as "  # noqa: S608
             "select _file, _sheet, _row, wv_odd_map(_odd) as odd, "
-            + ", ".join(f'"{c}"' for c in checks)
+            + ", ".join(f'{_canonical_answer(c)} as "{c}"' for c in options)
             + " from raw_visits where _odd is not null"
         )
         odd = " union all ".join(
-            f"select _file, _sheet, _row, '{col}' as item_code, "  # noqa: S608
-            f"coalesce(odd['{col}'], \"{col}\"::varchar) as raw, ({expr}) as checked "
-            "from odd_visits"
-            for col, expr in checks.items()
+            f"select _file, _sheet, _row, '{c}' as item_code, "  # noqa: S608
+            f"coalesce(odd['{c}'], \"{c}\"::varchar) as raw, "
+            f"{checked(c, chr(34) + c + chr(34))} as checked from odd_visits"
+            for c in options
         )
         con.execute(
             "insert into warnings_acc select 'visits', _file, _sheet, _row, "  # noqa: S608
@@ -584,11 +613,16 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> No
             f"item_code || '=' || raw from ({odd}) "
             "where checked is null and raw is not null and trim(raw) <> ''"
         )
+        con.execute("drop table plain_visits")
         con.execute("drop table odd_visits")
     unknown = [c for c in cols if c not in menu]
     select = "select * exclude (_odd" + "".join(f', "{c}"' for c in unknown) + ")"
-    if checks:
-        select += " replace (" + ", ".join(f'{e} as "{c}"' for c, e in checks.items()) + ")"
+    if options:
+        select += (
+            " replace ("
+            + ", ".join(f'{checked(c, _canonical_answer(c))} as "{c}"' for c in options)
+            + ")"
+        )
     con.execute(f"create or replace temp view raw_visits_checked as {select} from raw_visits")
 
 

@@ -7,25 +7,28 @@ create or replace temp table stg_cases as
 select *, row(source, visit_ids, grid_code, category, title, complexity, received_at, due_at,
               status, current_level, handling_unit, resolved_at) as _parsed
 from (
-    select r._file, r._sheet, r._row, r._rid,
-        trim(r.case_id) as _key,
-        trim(r.case_id) as case_id,
-        r.source as source_raw, wv_enum('case_source', r.source) as source,
-        list_transform(wv_list(r.visit_ids), lambda x: x) as visit_ids,
-        wv_code(r.grid_code) as grid_code,
-        r.category, r.title,
-        r.complexity as complexity_raw, wv_enum('complexity', r.complexity) as complexity,
-        r.received_at as received_at_raw, wv_ts(r.received_at) as received_at,
-        r.due_at as due_at_raw, wv_ts(r.due_at) as due_at_given,
-        r.status as status_raw, wv_enum('case_status', r.status) as status,
-        r.current_level as current_level_raw, wv_enum('level', r.current_level) as current_level,
-        r.handling_unit,
-        r.resolved_at as resolved_at_raw, wv_ts(r.resolved_at) as resolved_at
-    from raw_cases r
-) s
-cross join lateral (
-    select coalesce(s.due_at_given, s.received_at + to_days(
-        case s.complexity when '复杂' then 30 else 7 end)) as due_at
+    -- the deadline: as exported, else received_at + 30 days (复杂) or 7 days (一般). A plain
+    -- projection, not a lateral join: decorrelating one deduplicated every staged row
+    select *, coalesce(due_at_given, received_at + to_days(
+        case complexity when '复杂' then 30 else 7 end)) as due_at
+    from (
+        select r._file, r._sheet, r._row, r._rid,
+            trim(r.case_id) as _key,
+            trim(r.case_id) as case_id,
+            r.source as source_raw, wv_enum('case_source', r.source) as source,
+            list_transform(wv_list(r.visit_ids), lambda x: x) as visit_ids,
+            wv_code(r.grid_code) as grid_code,
+            r.category, r.title,
+            r.complexity as complexity_raw, wv_enum('complexity', r.complexity) as complexity,
+            r.received_at as received_at_raw, wv_ts(r.received_at) as received_at,
+            r.due_at as due_at_raw, wv_ts(r.due_at) as due_at_given,
+            r.status as status_raw, wv_enum('case_status', r.status) as status,
+            r.current_level as current_level_raw,
+            wv_enum('level', r.current_level) as current_level,
+            r.handling_unit,
+            r.resolved_at as resolved_at_raw, wv_ts(r.resolved_at) as resolved_at
+        from raw_cases r
+    )
 );
 
 create or replace temp table chk_cases as
