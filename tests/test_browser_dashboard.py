@@ -58,7 +58,10 @@ def screenshot(pg: object, name: str, full_page: bool = False) -> None:
         path = os.fspath(SCREENSHOTS / f"{name}.png")
         if full_page:  # Streamlit scrolls inside its own container: grow the window instead
             size = pg.viewport_size  # type: ignore[attr-defined]
-            pg.set_viewport_size({"width": size["width"], "height": 2400})  # type: ignore[attr-defined]
+            height = pg.evaluate(  # type: ignore[attr-defined]
+                "() => document.querySelector(\"[data-testid='stMain']\").scrollHeight"
+            )
+            pg.set_viewport_size({"width": size["width"], "height": max(2400, height + 40)})  # type: ignore[attr-defined]
             pg.wait_for_timeout(2500)  # type: ignore[attr-defined]
             pg.screenshot(path=path)  # type: ignore[attr-defined]
             pg.set_viewport_size(size)  # type: ignore[attr-defined]
