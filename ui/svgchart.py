@@ -140,8 +140,12 @@ def _domain(series: Sequence[Series], from_zero: bool) -> list[float]:
     return nice_ticks(lo, hi)
 
 
-def _axes(frame: Frame, ticks: Sequence[float], tick_fmt: Callable[[float], str],
-          categories: Sequence[Category]) -> list[str]:  # fmt: skip
+def _axes(
+    frame: Frame,
+    ticks: Sequence[float],
+    tick_fmt: Callable[[float], str],
+    categories: Sequence[Category],
+) -> list[str]:
     out = ['<g class="wv-grid">']
     for v in ticks:
         y = _num(frame.y(v))
@@ -154,16 +158,24 @@ def _axes(frame: Frame, ticks: Sequence[float], tick_fmt: Callable[[float], str]
     previous = None
     for i, c in enumerate(categories):
         x = _num(frame.x(i))
-        out.append(f'<text x="{x}" y="{_num(base + 16)}" text-anchor="middle">{esc(c.axis[0])}</text>')  # fmt: skip
+        out.append(
+            f'<text x="{x}" y="{_num(base + 16)}" text-anchor="middle">{esc(c.axis[0])}</text>'
+        )
         if c.axis[1] != previous:
-            out.append(f'<text x="{x}" y="{_num(base + 32)}" text-anchor="middle">{esc(c.axis[1])}</text>')  # fmt: skip
+            out.append(
+                f'<text x="{x}" y="{_num(base + 32)}" text-anchor="middle">{esc(c.axis[1])}</text>'
+            )
         previous = c.axis[1]
     out.append("</g>")
     return out
 
 
-def _overlay(frame: Frame, categories: Sequence[Category], series: Sequence[Series],
-             value_fmt: Callable[[float | None], str]) -> list[str]:  # fmt: skip
+def _overlay(
+    frame: Frame,
+    categories: Sequence[Category],
+    series: Sequence[Series],
+    value_fmt: Callable[[float | None], str],
+) -> list[str]:
     """One hover column per category, laid out in percent of the view box."""
     out = []
     top = 100 * TOP / frame.height
@@ -190,8 +202,14 @@ def _value(s: Series, i: int) -> float | None:
     return float(v) if _present(v) else None  # type: ignore[arg-type]
 
 
-def _figure(title: str, frame: Frame, body: list[str], overlay: list[str],
-            series: Sequence[Series], kind: str) -> str:  # fmt: skip
+def _figure(
+    title: str,
+    frame: Frame,
+    body: list[str],
+    overlay: list[str],
+    series: Sequence[Series],
+    kind: str,
+) -> str:
     legend = "".join(f'<li><i style="background:{s.color}"></i>{esc(s.name)}</li>' for s in series)
     return (
         f'<figure class="wv-chart" data-kind="{kind}">'
