@@ -10,7 +10,6 @@ A value lags when:
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,11 +17,9 @@ from typing import Any
 
 import polars as pl
 
+from ui.svgchart import esc
+
 HIGHER_IS_BETTER = ("resolution_rate", "on_time_rate", "satisfaction_rate")
-
-
-def esc(text: object) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
 
 
 def lagging(df: pl.DataFrame, overall: Mapping[str, float | None], target: float) -> pl.DataFrame:

@@ -174,7 +174,7 @@ def build(
                 _run_script(c, script, say)
 
         macros(con, say)
-        reads = _load_raw(con, exports, files, report, say, plan_dir=plans, setup=macros)
+        reads = _load_raw(con, exports, files, say, plan_dir=plans, setup=macros)
         if not any(r.kind for r in reads):
             raise BuildError(
                 f"no export table recognised in {exports}: "
@@ -278,7 +278,6 @@ def _load_raw(
     con: duckdb.DuckDBPyConnection,
     exports: Path,
     files: list[Path],
-    report: BuildReport,
     say: Progress,
     plan_dir: Path | None = None,
     setup: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
@@ -571,8 +570,10 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> No
         first += len(opts)
     options = {col: codes[menu[col]] for col in cols if col in menu}
 
-    def checked(col: str, value: str) -> str:
-        # the answer when it is among the item's options, else NULL
+    def checked(col: str, value: str | None = None) -> str:
+        # the answer (default: the column as loaded) when it is among the item's options,
+        # else NULL
+        value = value or f'"{col}"'
         low, high = options[col]
         return f"case when enum_code({value}) between {low} and {high} then {value} end"
 
@@ -581,9 +582,7 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> No
         # Rows with no odd cell: each item cell is blank or an exact answer spelling, so an
         # answer outside the item's options is one that the check blanks. One pass finds the
         # (few) rows with any such answer; the details are read from them.
-        outside = " or ".join(
-            f'("{c}" is not null and {checked(c, chr(34) + c + chr(34))} is null)' for c in options
-        )
+        outside = " or ".join(f'("{c}" is not null and {checked(c)} is null)' for c in options)
         con.execute(
             "create or replace temp table plain_visits as "  # noqa: S608
             "select _file, _sheet, _row, "
@@ -592,7 +591,7 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> No
         )
         plain = " union all ".join(
             f"select _file, _sheet, _row, '{c}=' || \"{c}\" as detail from plain_visits "  # noqa: S608
-            f'where "{c}" is not null and {checked(c, chr(34) + c + chr(34))} is null'
+            f'where "{c}" is not null and {checked(c)} is null'
             for c in options
         )
         # Rows with odd cells (a handful): each item's answer read through its aliases, and
@@ -606,7 +605,7 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> No
         odd = " union all ".join(
             f"select _file, _sheet, _row, '{c}' as item_code, "  # noqa: S608
             f"coalesce(odd['{c}'], \"{c}\"::varchar) as raw, "
-            f"{checked(c, chr(34) + c + chr(34))} as checked from odd_visits"
+            f"{checked(c)} as checked from odd_visits"
             for c in options
         )
         con.execute(
