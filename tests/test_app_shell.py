@@ -122,6 +122,43 @@ def test_scope_picker_cascades_and_writes_the_url(
     assert "scope" not in at.query_params
 
 
+def test_sidebar_pickers_default_to_the_value_they_show(
+    app_test: Callable[..., object], app_env: Path
+) -> None:
+    """A picker's default option (its proto ``default``, what the browser falls back to when it
+    rebuilds the widget) is the value it shows, not the first option. With the first option as
+    default, busy sessions were seen to send the first option back: a demo analyst became a
+    leader and a chosen quarter became the newest."""
+    first = quarters_in(app_env)[0]  # the oldest: the quarter picker's last option
+    with duckdb.connect(os.fspath(wdb.current_build(app_env)), read_only=True) as con:
+        grid, township = con.sql(
+            "select max(grid_code), max(township_code) from grids"
+            " where township_code = (select max(township_code) from townships)"
+        ).fetchall()[0]
+    at = app_test(
+        query_params={"quarter": first, "scope": grid, "lang": "en"},
+        wv_role="callback",
+        wv_demo_scope=township,
+    )
+    at.run()
+    assert not at.exception
+    want = {
+        "wv_w_quarter": first,
+        "wv_w_township": township,
+        "wv_w_village": grid[:12],
+        "wv_w_grid": grid,
+        "wv_role": "callback",
+        "wv_demo_scope": township,
+    }
+    for key, value in want.items():
+        box = at.sidebar.selectbox(key=key)
+        assert box.value == value, key
+        assert box.options[box.proto.default] == box.format_func(value), key  # type: ignore[attr-defined]
+    lang = at.sidebar.radio(key="wv_w_lang")
+    assert lang.value == "en"
+    assert lang.proto.default == list(i18n.LANGS).index("en")  # type: ignore[attr-defined]
+
+
 def test_language_switch(app_test: Callable[..., object]) -> None:
     at = app_test()
     at.run()

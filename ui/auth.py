@@ -345,13 +345,13 @@ def _proxy_sign_in(users: dict[str, wauth.User], error: str | None) -> bool:
 
 
 def _demo_switchers(lang: str) -> None:
-    from .state import places
+    from .state import places, seed
 
-    if ROLE_KEY not in st.session_state or st.session_state[ROLE_KEY] not in ROLES:
-        st.session_state[ROLE_KEY] = DEFAULT_ROLE
+    role = st.session_state.get(ROLE_KEY)
     st.sidebar.selectbox(
         i18n.t("common.role", lang),
         ROLES,
+        index=seed(ROLE_KEY, list(ROLES), role if role in ROLES else DEFAULT_ROLE),
         key=ROLE_KEY,
         format_func=lambda r: i18n.t(f"enums.role.{r}", lang),
         help=i18n.t("common.role_demo_help", lang),
@@ -364,11 +364,11 @@ def _demo_switchers(lang: str) -> None:
     )
     names = {code: name for code, name in towns if code}
     options = ["", *names]
-    if st.session_state.get(DEMO_SCOPE_KEY) not in options:
-        st.session_state[DEMO_SCOPE_KEY] = ""
+    scope = st.session_state.get(DEMO_SCOPE_KEY)
     st.sidebar.selectbox(
         _t("auth.demo_scope"),
         options,
+        index=seed(DEMO_SCOPE_KEY, options, str(scope) if scope in options else ""),
         key=DEMO_SCOPE_KEY,
         format_func=lambda c: names.get(c, c) if c else i18n.t("common.district", lang),
         help=_t("auth.demo_scope_help"),

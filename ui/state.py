@@ -275,16 +275,32 @@ def _on_place(widget: str, parent: str) -> None:
     st.session_state[S_KEY] = value or parent
 
 
+def seed(key: str, options: list[str], value: str) -> int:
+    """Make the keyed widget ``key`` show ``value``; returns its index in ``options``, to pass as
+    the widget's ``index``.
+
+    The index matters, not only the session state: with several sessions busy, the browser was
+    seen to rebuild a sidebar widget from its default (``index``, 0 unless given) and send that
+    back with the next click, so a demo analyst became a leader and lost the callback page. With
+    the default equal to the value, a rebuilt widget still shows and sends the right value. The
+    state is written only when it differs, so Streamlit does not warn about a default set twice.
+    """
+    ss = st.session_state
+    if ss.get(key) != value:
+        ss[key] = value
+    return options.index(value) if value in options else 0
+
+
 def draw_chrome() -> Filters:
     """Language, quarter and the cascading scope picker, in the sidebar. Returns the filters."""
     f = filters()
-    ss = st.session_state
     sb = st.sidebar
 
-    ss[W_LANG] = f.lang
+    langs = list(i18n.LANGS)
     sb.radio(
         t("common.language"),
-        list(i18n.LANGS),
+        langs,
+        index=seed(W_LANG, langs, f.lang),
         key=W_LANG,
         format_func=lambda code: i18n.LANG_NAMES[code],
         horizontal=True,
@@ -295,10 +311,10 @@ def draw_chrome() -> Filters:
     if f.quarter and f.quarter not in qs:
         qs = [f.quarter, *qs]
     if qs:
-        ss[W_QUARTER] = f.quarter
         sb.selectbox(
             t("common.quarter"),
             qs,
+            index=seed(W_QUARTER, qs, f.quarter),
             key=W_QUARTER,
             format_func=lambda q, lg=f.lang: quarter_label(q, lg),
             on_change=_on_quarter,
@@ -310,10 +326,10 @@ def draw_chrome() -> Filters:
         names = _cached_place_names()
         towns = sorted(c for c in df["township_code"].unique().to_list() if c.startswith(allowed))
         town_opts = ([""] if not allowed else []) + towns
-        ss[W_TOWNSHIP] = f.scope[:9]
         sb.selectbox(
             t("common.township"),
             town_opts,
+            index=seed(W_TOWNSHIP, town_opts, f.scope[:9]),
             key=W_TOWNSHIP,
             format_func=lambda c, lg=f.lang: (
                 names.get(c, c) if c else i18n.t("common.all_townships", lg)
@@ -326,10 +342,11 @@ def draw_chrome() -> Filters:
             villages = sorted(
                 df.filter(pl.col("township_code") == town)["village_code"].unique().to_list()
             )
-            ss[W_VILLAGE] = f.scope[:12] if len(f.scope) >= 12 else ""
+            village_opts = ["", *villages]
             sb.selectbox(
                 t("common.village"),
-                ["", *villages],
+                village_opts,
+                index=seed(W_VILLAGE, village_opts, f.scope[:12] if len(f.scope) >= 12 else ""),
                 key=W_VILLAGE,
                 format_func=lambda c, lg=f.lang: (
                     names.get(c, c) if c else i18n.t("common.all_villages", lg)
@@ -342,10 +359,11 @@ def draw_chrome() -> Filters:
             grids = sorted(
                 df.filter(pl.col("village_code") == village)["grid_code"].unique().to_list()
             )
-            ss[W_GRID] = f.scope if len(f.scope) == 15 else ""
+            grid_opts = ["", *grids]
             sb.selectbox(
                 t("common.grid"),
-                ["", *grids],
+                grid_opts,
+                index=seed(W_GRID, grid_opts, f.scope if len(f.scope) == 15 else ""),
                 key=W_GRID,
                 format_func=lambda c, lg=f.lang: (
                     names.get(c, c) if c else i18n.t("common.all_grids", lg)
