@@ -185,17 +185,18 @@ def test_gb18030_after_a_first_megabyte_of_ascii_falls_back_and_decodes(tmp_path
 
 def test_questionnaire_mart_slots_follow_the_answer_options() -> None:
     # build step 59 packs each answer into the slot of its position among its item's options,
-    # looked up by the answer_value enum's code; both orders come from ANSWER_OPTIONS
+    # looked up by the answer's code (answer_value's code + 1); both orders come from
+    # ANSWER_OPTIONS
     from warmvisits.schema import ANSWER_OPTIONS
 
     sql = (Path(wbuild.BUILD_SQL_DIR) / "59_grid_round_answers.sql").read_text(encoding="utf-8")
-    (literal,) = re.findall(r"32 \* \[([0-9, ]+)\]\[enum_code", sql)
+    (literal,) = re.findall(r"32 \* \[([0-9, ]+)\]\[columns", sql)
     slots = [int(x) for x in literal.split(",")]
     expected = [i for options in ANSWER_OPTIONS.values() for i in range(len(options))]
     assert slots == expected
     assert max(len(o) for o in ANSWER_OPTIONS.values()) <= 4  # four 32-bit slots per HUGEINT
     con = duckdb.connect()
-    wbuild._create_answer_type(con)
+    wbuild._create_types(con)
     (values,) = con.sql("select enum_range(null::answer_value)").fetchall()[0]
     assert list(values) == [o for options in ANSWER_OPTIONS.values() for o in options]
 

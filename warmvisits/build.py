@@ -48,6 +48,8 @@ VERSION = "1"
 _BEFORE_LOAD = "10_"
 # SQL files up to this prefix run before the visit answers are checked against the menu
 _BEFORE_ANSWERS = "13_"
+# ... and after the ones before this prefix (13 writes visit_rows), the answer views
+_AFTER_VISITS = "14_"
 # kinds whose rows are staged (parsed) as they load, by the table macro wv_stage_<kind>
 _STAGED_AT_LOAD = ("visits",)
 
@@ -163,7 +165,7 @@ def build(
         # keep DuckDB's share modest: the raw tables spill to disk rather than grow the process
         con.execute(f"set memory_limit = '{memory_limit}'")
         con.execute("set temp_directory = $d", {"d": str(folder / ".tmp")})
-        _create_answer_type(con)
+        _create_types(con)
         scripts = sorted(Path(sql_dir).glob("*.sql"))
         before_load = [s for s in scripts if s.name < _BEFORE_LOAD]
 
@@ -183,9 +185,12 @@ def build(
         for script in [s for s in scripts if _BEFORE_LOAD <= s.name < _BEFORE_ANSWERS]:
             _run_script(con, script, say)
         t = time.perf_counter()
-        _answer_checks(con, reads)
+        items = _answer_checks(con, reads)
         say(f"answers checked against the menu: {time.perf_counter() - t:.1f} s")
-        for script in [s for s in scripts if s.name >= _BEFORE_ANSWERS]:
+        for script in [s for s in scripts if _BEFORE_ANSWERS <= s.name < _AFTER_VISITS]:
+            _run_script(con, script, say)
+        _answer_views(con, items)
+        for script in [s for s in scripts if s.name >= _AFTER_VISITS]:
             _run_script(con, script, say)
         _write_bookkeeping(con, reads, report, exports, demo, build_id)
         _fill_report(con, report)
@@ -487,11 +492,18 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _create_answer_type(con: duckdb.DuckDBPyConnection) -> None:
-    """The type ``answer_value``: the checked answers are stored as this enumeration, one byte
-    a cell rather than a string (values from warmvisits/schema.py ANSWER_OPTIONS)."""
+def _create_types(con: duckdb.DuckDBPyConnection) -> None:
+    """The enumeration types of the build (values from warmvisits/schema.py): ``answer_value``
+    (ANSWER_OPTIONS, in order: a raw item cell is one byte rather than a string),
+    ``visit_method`` and ``visit_form`` (how ``visit_rows`` stores a visit's method and form:
+    one byte each, where the strings cost a quarter of a second each to write)."""
     options = [o for opts in ANSWER_OPTIONS.values() for o in opts]
-    con.execute(f"create type answer_value as enum ({', '.join(_sql_text(o) for o in options)})")
+    for name, values in (
+        ("answer_value", options),
+        ("visit_method", list(ENUMS["method"])),
+        ("visit_form", list(ENUMS["visit_form_version"])),
+    ):
+        con.execute(f"create type {name} as enum ({', '.join(_sql_text(v) for v in values)})")
 
 
 def _load_enums(con: duckdb.DuckDBPyConnection) -> None:
@@ -537,15 +549,17 @@ def _run_script(con: duckdb.DuckDBPyConnection, script: Path, say: Progress) -> 
 # ---------------------------------------------------------------------------- answers
 
 
-def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> None:
+def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> list[str]:
     """Warn about every answer outside its item's options and every item column the menu does
-    not know; write the view ``raw_visits_checked`` that build step 13 reads.
+    not know; write the view ``raw_visits_checked`` that build step 13 reads. Returns the
+    items in the order they are packed (:func:`_answer_slot`).
 
     An answer outside its item's options is blanked (``answer_not_an_option``); a column that
     looks like an item but is not in the menu is ignored (``unknown_item_column``, one warning
-    per file and sheet). The view replaces each known item column by its checked answer
-    (NULL unless among the item's options); ``raw_visits`` keeps the cells as loaded, with
-    ``_odd`` holding the exported text of odd cells, for the rejects and warnings."""
+    per file and sheet). The view replaces the item columns by ``answers_0``, ``answers_1``, …:
+    each item's checked answer (NULL unless among the item's options) packed as a 4-bit code
+    (:func:`_answer_slot`). ``raw_visits`` keeps the cells as loaded, with ``_odd`` holding
+    the exported text of odd cells, for the rejects and warnings."""
     menu = dict(con.sql("select item_code, answer_type from menu").fetchall())
     cols = [
         c
@@ -617,15 +631,78 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> No
         )
         con.execute("drop table plain_visits")
         con.execute("drop table odd_visits")
-    unknown = [c for c in cols if c not in menu]
-    select = "select * exclude (_odd" + "".join(f', "{c}"' for c in unknown) + ")"
-    if options:
-        select += (
-            " replace ("
-            + ", ".join(f'{checked(c, _canonical_answer(c))} as "{c}"' for c in options)
-            + ")"
-        )
+    items = sorted(options, key=_item_order)
+    words: dict[int, list[str]] = {}
+    for i, c in enumerate(items):
+        word, shift = _answer_slot(i)
+        code = f"coalesce(enum_code({checked(c, _canonical_answer(c))}) + 1, 0)::ubigint"
+        words.setdefault(word, []).append(f"({code} << {shift})")
+    select = "select * exclude (_odd" + "".join(f', "{c}"' for c in cols) + ")"
+    select += "".join(f", {' | '.join(parts)} as answers_{w}" for w, parts in words.items())
     con.execute(f"create or replace temp view raw_visits_checked as {select} from raw_visits")
+    return items
+
+
+# answers packed per UBIGINT: 4 bits each (answer_value has 9 values; 0 = no answer)
+_ANSWERS_PER_WORD = 16
+
+
+def _item_order(code: str) -> tuple[int, int]:
+    m = ITEM_CODE.match(code)
+    assert m is not None
+    return int(m.group(1)), int(m.group(2))
+
+
+def _answer_slot(i: int) -> tuple[int, int]:
+    """Where the i-th packed item lives: column ``answers_<word>``, bits ``shift`` to
+    ``shift + 3``, holding 0 for no answer, else the answer's ``answer_value`` code + 1."""
+    return i // _ANSWERS_PER_WORD, 4 * (i % _ANSWERS_PER_WORD)
+
+
+def _answer_views(con: duckdb.DuckDBPyConnection, items: list[str]) -> None:
+    """The item columns of ``visit_rows``' packed answers, after build step 13 wrote it:
+
+    - ``visit_answers_wide``: visit_id and one ``answer_value`` column per item (NULL: no
+      answer), for the pages;
+    - ``visit_answers``: its long form, only valid non-blank answers;
+    - ``visit_answer_codes`` (temporary, for the marts): the visit's own columns and each
+      item's 4-bit code, which counting needs without turning it back into a value."""
+    values = ", ".join(_sql_text(o) for opts in ANSWER_OPTIONS.values() for o in opts)
+    codes, answers = [], []
+    for i, c in enumerate(items):
+        word, shift = _answer_slot(i)
+        code = f"((answers_{word} >> {shift}) & 15)::utinyint"
+        codes.append(f'{code} as "{c}"')
+        # a list's index 0 is NULL: no answer
+        answers.append(f'[{values}][{code}]::answer_value as "{c}"')
+    con.execute(
+        "create view visit_answers_wide as select "  # noqa: S608 - items matched ITEM_CODE
+        + ", ".join(["visit_id", *answers])
+        + " from visit_rows"
+    )
+    # the NULL column keeps the unpivot valid when the export has no item columns
+    con.execute(
+        "create view visit_answers as "
+        "select visit_id, item_code, answer::varchar as answer from ("
+        "unpivot (select *, null::answer_value as _none from visit_answers_wide) "
+        "on columns(* exclude (visit_id)) into name item_code value answer)"
+    )
+    con.execute(
+        "create or replace temp view visit_answer_codes as select "  # noqa: S608
+        + ", ".join(
+            [
+                "visit_id",
+                "round",
+                "household_id",
+                "grid_code",
+                "visit_on",
+                "method",
+                "form_version",
+                *codes,
+            ]  # fmt: skip
+        )
+        + " from visit_rows"
+    )
 
 
 # ---------------------------------------------------------------------------- report

@@ -1,10 +1,9 @@
--- Build step 13: visit records (走访记录) -> clean `visits` (one row per visit_id: one attempt,
--- with one checked-answer column per menu item) and the views `visit_answers_wide` (visit_id and
--- the item columns) and `visit_answers` (their long form).
--- Reads raw_visits_checked: the raw rows with every known item column replaced by its checked
--- answer (type answer_value; NULL when blank or outside the item's options). The loader
--- (warmvisits/build.py) writes that view, since only it knows the menu's items; the raw cells
--- stay in raw_visits, for the rejects.
+-- Build step 13: visit records (走访记录) -> clean `visit_rows` (one row per visit_id: one
+-- attempt, with its checked answers packed) and the view `visits` over it.
+-- Reads raw_visits_checked: the raw rows with the item columns replaced by the packed checked
+-- answers (NULL when blank or outside the item's options). The loader (warmvisits/build.py)
+-- writes that view, since only it knows the menu's items; the raw cells stay in raw_visits,
+-- for the rejects.
 
 -- the staged rows: raw_visits already carries the parsed values (s_* columns, build step 05
 -- applied them while the files loaded), so this view only names them for wv_resolve
@@ -57,13 +56,14 @@ where c._rule is not null and c._rule not like '~%';
 insert into superseded_acc
 select distinct 'visits', _key, _file, _winner_file from chk_visits where _state = 'superseded';
 
--- the clean visits, with their checked answers (one answer_value column per menu item; the
--- view raw_visits_checked is raw_visits with each item's answers checked against the menu)
-create table visits as
+-- the clean visits as stored: their answers packed (answers_0, answers_1, …: 4 bits an item,
+-- see warmvisits/build.py _answer_slot), method and form as one-byte enumerations, and no
+-- village or township code (the view `visits` derives them). Writing the 26 answer columns
+-- one by one and the five low-cardinality strings took longer than the rest of the table.
+create table visit_rows as
 select s._key as visit_id, s.s_round as round, s.s_household_id as household_id,
-    s.s_grid_code as grid_code, left(s.s_grid_code, 12) as village_code,
-    left(s.s_grid_code, 9) as township_code, s.s_visit_on as visit_on, s.s_method as method,
-    s.visitor, s.s_form_version as form_version, s.problems_raised,
+    s.s_grid_code as grid_code, s.s_visit_on as visit_on, s.s_method::visit_method as method,
+    s.visitor, s.s_form_version::visit_form as form_version, s.problems_raised,
     s.* exclude (_file, _sheet, _row, _rid, _key, visit_id, round, household_id, grid_code,
         visit_date, method, visitor, form_version, problems_raised, s_round, s_household_id,
         s_grid_code, s_visit_on, s_method, s_form_version)
@@ -73,19 +73,11 @@ anti join (select _rid from chk_visits where _rule is not null) b on b._rid = s.
 drop view stg_visits_parsed;
 drop table chk_visits;
 
--- the answers alone: visit_id and the item columns
-create view visit_answers_wide as
-select visit_id,
-    * exclude (visit_id, round, household_id, grid_code, village_code, township_code, visit_on,
-        method, visitor, form_version, problems_raised)
-from visits;
-
--- the long form: only valid, non-blank answers (a NULL answer gives no row). The NULL column
--- keeps the unpivot valid when the export has no item columns.
-create view visit_answers as
-select visit_id, item_code, answer::varchar as answer
-from (
-    unpivot (select *, null::answer_value as _none from visit_answers_wide)
-    on columns(* exclude (visit_id))
-    into name item_code value answer
-);
+-- the clean visits, one row per visit_id, as every query reads them. The answers are read
+-- through the views visit_answers_wide (one answer_value column per item) and visit_answers
+-- (long form), which the loader writes after this step (warmvisits/build.py _answer_views).
+create view visits as
+select visit_id, round, household_id, grid_code, left(grid_code, 12) as village_code,
+    left(grid_code, 9) as township_code, visit_on, method::varchar as method, visitor,
+    form_version::varchar as form_version, problems_raised
+from visit_rows;

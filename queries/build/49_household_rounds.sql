@@ -1,7 +1,8 @@
 -- Build step 49: one row per household × round with at least one loaded visit, for the marts
 -- that count households (50_grid_round_coverage, 59_grid_round_answers): grouping the four
 -- million visits by household and round once, instead of once per mart. Temporary: it lives
--- only while the build runs.
+-- only while the build runs. Reads visit_rows (method is an enumeration there: cheaper to
+-- compare than the strings of the view visits).
 --   is_visited    a 入户 or 电话 visit in the round
 --   is_door       a 入户 visit in the round
 --   n_answering   the round's 入户 and 电话 visits (more than one: the household's answers are
@@ -13,5 +14,5 @@ select
     bool_or(method in ('入户', '电话')) as is_visited,
     bool_or(method = '入户') as is_door,
     count(*) filter (where method in ('入户', '电话')) as n_answering
-from visits
+from visit_rows
 group by round, household_id;

@@ -7,14 +7,15 @@
 -- scope are the sum of n_households over its answers.
 -- form_version is the visit's 问卷版本; when the visit does not say, the village type decides
 -- (社区 → 城市版, 村 → 农村版). Scope: starts_with(grid_code, $scope) at query time.
--- Reads: visits (with its item columns), household_rounds (build step 49), villages and menu
--- (each item's options).
+-- Reads: visit_answer_codes (each visit with its items' 4-bit answer codes: 0 = no answer, else
+-- the answer_value code + 1; written by warmvisits/build.py), household_rounds (build step
+-- 49), villages and menu (each item's options).
 create or replace table mart_grid_round_answers as
 with
 
 answering_visits as (
     select *
-    from visits
+    from visit_answer_codes
     where method in ('入户', '电话')
 ),
 
@@ -40,17 +41,16 @@ not_last as (
 ),
 
 answered as (
-    -- the last answering visit of each household and round, with its answers (the item
-    -- columns of visits). The NULL column M0Q0 keeps the selection below valid when the export
-    -- has no item columns; it counts nothing.
+    -- the last answering visit of each household and round, with its answer codes. The NULL
+    -- column M0Q0 keeps the selection below valid when the export has no item columns; it
+    -- counts nothing.
     select
         a.round,
         a.grid_code,
-        a.village_code,
-        a.form_version,
-        null::answer_value as M0Q0,
-        a.* exclude (visit_id, round, household_id, grid_code, village_code, township_code,
-            visit_on, method, visitor, form_version, problems_raised)
+        left(a.grid_code, 12) as village_code,
+        a.form_version::varchar as form_version,
+        null::utinyint as M0Q0,
+        a.* exclude (visit_id, round, household_id, grid_code, visit_on, method, form_version)
     from answering_visits as a
     anti join not_last as n on n.visit_id = a.visit_id
 ),
@@ -60,8 +60,9 @@ grid_counts as (
     -- packed as four 32-bit counters in one HUGEINT: one sum per item, where one count per
     -- item and answer value costs twice as long at district scale. An answer's slot is its
     -- position among its item's options (menu.options: A B C D / 是 否 / 好 一般 差); the list
-    -- gives it by the answer_value enum's code, whose values come from
-    -- warmvisits/schema.py ANSWER_OPTIONS in that order (a test keeps the two equal).
+    -- gives it by the answer's code (the answer_value enum's code + 1, whose values come from
+    -- warmvisits/schema.py ANSWER_OPTIONS in that order; a test keeps the two equal). Code 0,
+    -- no answer, indexes nothing (a list's index 0 is NULL) and adds NULL, which sum skips.
     -- form_version as the visits say (NULL when they do not): resolved per grid below.
     select
         round,
@@ -69,7 +70,7 @@ grid_counts as (
         village_code,
         form_version,
         sum(1::hugeint << (
-            32 * [0, 1, 2, 3, 0, 1, 0, 1, 2][enum_code(columns('^M[0-9]+Q[0-9]+$')) + 1]
+            32 * [0, 1, 2, 3, 0, 1, 0, 1, 2][columns('^M[0-9]+Q[0-9]+$')]
         ))
     from answered
     group by round, grid_code, village_code, form_version
