@@ -250,13 +250,16 @@ def _canonical_answer(code: str) -> str:
     )
 
 
-def _odd_cells(items: list[tuple[str, str]]) -> str:
+def _odd_cells(items: list[tuple[str, str]], loaded: list[str] | None = None) -> str:
     """SQL: the item cells of a row that are not an exact answer_value spelling, as exported:
-    ``code=text`` pairs joined by U+001F, NULL when there are none (nearly every row)."""
+    ``code=text`` pairs joined by U+001F, NULL when there are none (nearly every row).
+    ``loaded``: the items' cells already cast (:func:`_exact_answer`), so as not to cast twice."""
     if not items:
         return "null::varchar"
+    loaded = loaded or [_exact_answer(cell) for _, cell in items]
     odd = [
-        f"({cell} is not null and try_cast({cell} as answer_value) is null)" for _, cell in items
+        f"({cell} is not null and {value} is null)"
+        for (_, cell), value in zip(items, loaded, strict=True)
     ]
     pairs = ", ".join(
         f"case when {test} then '{code}=' || {cell} end"
@@ -436,10 +439,13 @@ def _load_plan(
     for name in kind.names:
         if name not in plan.columns.values():
             cells.append(f'null::varchar as "{name}"')
+    # the item cells are cast once, in the inner select (read_csv's columns and the casts);
+    # the outer one finds the odd cells among them
     items = [(code, f"nullif(c{idx}, '')") for idx, code in plan.items.items()]
-    for code, cell in items:
-        cells.append(f'{_exact_answer(cell)} as "{code}"')
-    cells.append(f"{_odd_cells(items)} as _odd")
+    casts = "".join(f', {_exact_answer(cell)} as "{code}"' for code, cell in items)
+    cast_items = [f'"{code}"' for code, _ in items]
+    cells += cast_items
+    cells.append(f"{_odd_cells(items, cast_items)} as _odd")
     types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(plan.width))
     table, view = f"{_RAW_DB}.{raw_name}", f"{raw_name}_cells"
     names = [f'"{c}"' for c in [*plan.columns.values(), *plan.items.values()]] + ["_odd"]
@@ -449,9 +455,10 @@ def _load_plan(
         # A view cannot take parameters: the path and separator are quoted as SQL text.
         con.execute(
             f"create or replace temp view {view} as select {', '.join(cells)} "  # noqa: S608
+            f"from (select *{casts} "
             f"from read_csv({_sql_text(str(plan.source))}, header = false, skip = {plan.skip}, "
             f"delim = {_sql_text(plan.separator)}, quote = '\"', escape = '\"', "
-            f"columns = {{{types}}}, auto_detect = false, null_padding = true)"
+            f"columns = {{{types}}}, auto_detect = false, null_padding = true))"
         )
         con.execute(f"create table {table} as from {_staged(tr.kind, view)}")  # noqa: S608
         con.execute(f"drop view {view}")
@@ -631,14 +638,29 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> li
         )
         con.execute("drop table plain_visits")
         con.execute("drop table odd_visits")
+
+    def code(col: str, value: str) -> str:
+        # the item's 4-bit code: its answer's enum code + 1 when among the item's options, else 0
+        low, high = options[col]
+        return (
+            f"(case when enum_code({value}) between {low} and {high} "
+            f"then enum_code({value})::ubigint + 1 else 0 end)"
+        )
+
     items = sorted(options, key=_item_order)
-    words: dict[int, list[str]] = {}
+    plain: dict[int, list[str]] = {}  # a row without odd cells: the cells as loaded
+    odd: dict[int, list[str]] = {}  # one with: its aliases read from _odd (half as fast)
     for i, c in enumerate(items):
         word, shift = _answer_slot(i)
-        code = f"coalesce(enum_code({checked(c, _canonical_answer(c))}) + 1, 0)::ubigint"
-        words.setdefault(word, []).append(f"({code} << {shift})")
+        cell = f'"{c}"'
+        plain.setdefault(word, []).append(f"({code(c, cell)} << {shift})")
+        odd.setdefault(word, []).append(f"({code(c, _canonical_answer(c))} << {shift})")
     select = "select * exclude (_odd" + "".join(f', "{c}"' for c in cols) + ")"
-    select += "".join(f", {' | '.join(parts)} as answers_{w}" for w, parts in words.items())
+    select += "".join(
+        f", case when _odd is null then {' | '.join(plain[w])} else {' | '.join(odd[w])} end "
+        f"as answers_{w}"
+        for w in plain
+    )
     con.execute(f"create or replace temp view raw_visits_checked as {select} from raw_visits")
     return items
 
