@@ -712,16 +712,8 @@ def _answer_views(con: duckdb.DuckDBPyConnection, items: list[str]) -> None:
     con.execute(
         "create or replace temp view visit_answer_codes as select "  # noqa: S608
         + ", ".join(
-            [
-                "visit_id",
-                "round",
-                "household_id",
-                "grid_code",
-                "visit_on",
-                "method",
-                "form_version",
-                *codes,
-            ]  # fmt: skip
+            ["visit_id", "round", "household_no", "grid_code", "visit_on", "method"]
+            + ["form_version", *codes]
         )
         + " from visit_rows"
     )

@@ -57,12 +57,15 @@ insert into superseded_acc
 select distinct 'visits', _key, _file, _winner_file from chk_visits where _state = 'superseded';
 
 -- the clean visits as stored: their answers packed (answers_0, answers_1, …: 4 bits an item,
--- see warmvisits/build.py _answer_slot), method and form as one-byte enumerations, and no
--- village or township code (the view `visits` derives them). Writing the 26 answer columns
--- one by one and the five low-cardinality strings took longer than the rest of the table.
+-- see warmvisits/build.py _answer_slot), method and form as one-byte enumerations, the
+-- household as its number within the grid, and no village or township code (the view `visits`
+-- derives them). Writing the 26 answer columns one by one, the household codes and the five
+-- low-cardinality strings took longer than the rest of the table. A clean visit's household
+-- code is its grid code, '-' and four digits: the household is a clean one (step 11 checked
+-- its code's pattern and that it starts with its grid's code) in the visit's grid.
 create table visit_rows as
-select s._key as visit_id, s.s_round as round, s.s_household_id as household_id,
-    s.s_grid_code as grid_code, s.s_visit_on as visit_on, s.s_method::visit_method as method,
+select s._key as visit_id, s.s_round as round,
+    right(s.s_household_id, 4)::usmallint as household_no, s.s_grid_code as grid_code, s.s_visit_on as visit_on, s.s_method::visit_method as method,
     s.visitor, s.s_form_version::visit_form as form_version, s.problems_raised,
     s.* exclude (_file, _sheet, _row, _rid, _key, visit_id, round, household_id, grid_code,
         visit_date, method, visitor, form_version, problems_raised, s_round, s_household_id,
@@ -77,7 +80,8 @@ drop table chk_visits;
 -- through the views visit_answers_wide (one answer_value column per item) and visit_answers
 -- (long form), which the loader writes after this step (warmvisits/build.py _answer_views).
 create view visits as
-select visit_id, round, household_id, grid_code, left(grid_code, 12) as village_code,
+select visit_id, round, grid_code || '-' || lpad(household_no::varchar, 4, '0') as household_id,
+    grid_code, left(grid_code, 12) as village_code,
     left(grid_code, 9) as township_code, visit_on, method::varchar as method, visitor,
     form_version::varchar as form_version, problems_raised
 from visit_rows;

@@ -1,6 +1,7 @@
 -- Build step 49: one row per household × round with at least one loaded visit, for the marts
 -- that count households (50_grid_round_coverage, 59_grid_round_answers): grouping the four
--- million visits by household and round once, instead of once per mart. Temporary: it lives
+-- million visits by household and round once, instead of once per mart. A household is its
+-- grid_code and household_no (as visit_rows stores it) and its household_id. Temporary: it lives
 -- only while the build runs. Reads visit_rows (method is an enumeration there: cheaper to
 -- compare than the strings of the view visits).
 --   is_visited    a 入户 or 电话 visit in the round
@@ -10,9 +11,11 @@
 create or replace temp table household_rounds as
 select
     round,
-    household_id,
+    grid_code || '-' || lpad(household_no::varchar, 4, '0') as household_id,
+    grid_code,
+    household_no,
     bool_or(method in ('入户', '电话')) as is_visited,
     bool_or(method = '入户') as is_door,
     count(*) filter (where method in ('入户', '电话')) as n_answering
 from visit_rows
-group by round, household_id;
+group by round, grid_code, household_no;

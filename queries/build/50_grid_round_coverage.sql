@@ -26,7 +26,7 @@
 create or replace table mart_grid_round_coverage as
 with
 rounds as (
-    select distinct round from visits
+    select distinct round from visit_rows
 ),
 
 grid_rounds as (
@@ -78,7 +78,7 @@ visit_counts as (
         count(distinct v.visit_on) as n_visit_days,
         min(v.visit_on) as first_visit_on,
         max(v.visit_on) as last_visit_on
-    from visits as v
+    from visit_rows as v
     left join linked_visits as l on l.visit_id = v.visit_id
     group by v.round, v.grid_code
 ),

@@ -21,7 +21,7 @@ answering_visits as (
 
 repeated as (
     -- households with more than one answering visit in a round: only they need ranking
-    select household_id, round
+    select grid_code, household_no, round
     from household_rounds
     where n_answering > 1
 ),
@@ -32,10 +32,13 @@ not_last as (
         select
             a.visit_id,
             row_number() over (
-                partition by a.household_id, a.round order by a.visit_on desc, a.visit_id desc
+                partition by a.grid_code, a.household_no, a.round
+                order by a.visit_on desc, a.visit_id desc
             ) as nth
         from answering_visits as a
-        semi join repeated as r on r.household_id = a.household_id and r.round = a.round
+        semi join repeated as r
+            on r.grid_code = a.grid_code and r.household_no = a.household_no
+            and r.round = a.round
     )
     where nth > 1
 ),
@@ -50,7 +53,7 @@ answered as (
         left(a.grid_code, 12) as village_code,
         a.form_version::varchar as form_version,
         null::utinyint as M0Q0,
-        a.* exclude (visit_id, round, household_id, grid_code, visit_on, method, form_version)
+        a.* exclude (visit_id, round, household_no, grid_code, visit_on, method, form_version)
     from answering_visits as a
     anti join not_last as n on n.visit_id = a.visit_id
 ),
