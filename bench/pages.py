@@ -210,7 +210,7 @@ async def _click_through(browser: Any, url: str, quarter: str, stems: list[str])
             await page.wait_for_timeout(200)
             await _settle(page)
         except Exception as exc:  # noqa: BLE001 - reported as this page's failure
-            errors.append(f"{stem}: {type(exc).__name__}")
+            errors.append(f"{stem}: {type(exc).__name__} ({await _where(page, title)})")
             continue
         SLOWEST.append(time.perf_counter() - started)
         bad = await page.locator(
@@ -220,6 +220,29 @@ async def _click_through(browser: Any, url: str, quarter: str, stems: list[str])
             errors.append(f"{stem}: error element")
     await context.close()
     return errors
+
+
+async def _where(page: Any, title: str) -> str:
+    """What a failed step's page shows: its URL, whether the link to click is there, the demo
+    role, the script's state, and its first error text, for the failure's note."""
+    try:
+        nav = page.locator("[data-testid='stSidebarNav']")
+        link = nav.get_by_role("link", name=re.compile(rf"(^|\s){re.escape(title)}$"))
+        role = page.locator(".st-key-wv_role [role='combobox']")
+        state = await page.evaluate(
+            """() => document.querySelector("[data-testid='stApp']")
+                        ?.getAttribute('data-test-script-state')"""
+        )
+        errors = page.locator("[data-testid='stException'], [data-testid='stAlertContentError']")
+        first_error = (await errors.first.inner_text())[:120] if await errors.count() else ""
+        return (
+            f"at {page.url}, link {'found' if await link.count() else 'missing'}, "
+            f"role {await role.first.input_value() if await role.count() else '?'}, "
+            f"script {state}, headings {await page.locator('h1').count()}"
+            + (f", error: {first_error}" if first_error else "")
+        )
+    except Exception as exc:  # noqa: BLE001 - the page may be gone
+        return f"page unreadable: {type(exc).__name__}"
 
 
 def _read_times(path: str) -> list[float]:
