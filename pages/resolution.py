@@ -95,8 +95,10 @@ def km_stats(
 ) -> dict[str, KMStats]:
     """Kaplan–Meier median, p90 and curve (on a grid of at most about 400 points) per value of
     a resolution_cases column, or for all cases under key '' when column is None. Cached per
-    build (the first argument) so reruns do not recompute the estimates."""
-    cases = ui.query("resolution_cases", quarter=quarter, scope=scope, as_of=as_of)
+    build (the first argument) so reruns do not recompute the estimates. Reads the query
+    unmasked: a cached result is shared by every session, so it must not depend on one
+    session's role (it uses no personal column)."""
+    cases = ui.data.run_raw("resolution_cases", quarter=quarter, scope=scope, as_of=as_of)
     if column is None:
         curves: dict[str | None, KMCurve] = {
             "": kaplan_meier(cases["days"].to_numpy(), cases["is_resolved"].to_numpy())
