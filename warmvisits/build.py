@@ -648,18 +648,18 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> li
         )
 
     items = sorted(options, key=_item_order)
-    plain: dict[int, list[str]] = {}  # a row without odd cells: the cells as loaded
-    odd: dict[int, list[str]] = {}  # one with: its aliases read from _odd (half as fast)
+    as_loaded: dict[int, list[str]] = {}  # a row without odd cells: the cells as loaded
+    via_aliases: dict[int, list[str]] = {}  # one with: aliases read from _odd (half as fast)
     for i, c in enumerate(items):
         word, shift = _answer_slot(i)
         cell = f'"{c}"'
-        plain.setdefault(word, []).append(f"({code(c, cell)} << {shift})")
-        odd.setdefault(word, []).append(f"({code(c, _canonical_answer(c))} << {shift})")
+        as_loaded.setdefault(word, []).append(f"({code(c, cell)} << {shift})")
+        via_aliases.setdefault(word, []).append(f"({code(c, _canonical_answer(c))} << {shift})")
     select = "select * exclude (_odd" + "".join(f', "{c}"' for c in cols) + ")"
     select += "".join(
-        f", case when _odd is null then {' | '.join(plain[w])} else {' | '.join(odd[w])} end "
-        f"as answers_{w}"
-        for w in plain
+        f", case when _odd is null then {' | '.join(as_loaded[w])} "
+        f"else {' | '.join(via_aliases[w])} end as answers_{w}"
+        for w in as_loaded
     )
     con.execute(f"create or replace temp view raw_visits_checked as {select} from raw_visits")
     return items
