@@ -13,6 +13,7 @@ import polars as pl
 import streamlit as st
 
 import ui
+from ui.fmt import each
 from warmvisits import ops, sampling
 from warmvisits import quarters as wq
 
@@ -37,18 +38,18 @@ def _results_table(per: pl.DataFrame, by: str, names: dict[str, str]) -> None:
         pl.col(by).replace_strict(names, default=pl.col(by), return_dtype=pl.String).alias("place"),
         "calls",
         "answered",
-        pl.col("answer_rate").map_elements(ui.fmt_pct, return_dtype=pl.String).fill_null(DASH),
-        pl.col("rate").map_elements(ui.fmt_pct, return_dtype=pl.String).fill_null(DASH),
-        pl.struct("ci_low", "ci_high")
-        .map_elements(
+    ).with_columns(
+        each(per["answer_rate"], ui.fmt_pct, "answer_rate").fill_null(DASH),
+        each(per["rate"], ui.fmt_pct, "rate").fill_null(DASH),
+        each(
+            per.select("ci_low", "ci_high"),
             lambda s: (
                 f"{ui.fmt_pct(s['ci_low'])}–{ui.fmt_pct(s['ci_high'])}"
                 if s["ci_low"] is not None
                 else ui.fmt_pct(None)
             ),
-            return_dtype=pl.String,
-        )
-        .alias("ci"),
+            "ci",
+        ),
     )
     st.dataframe(
         view.rename({c: t(f"satisfaction.col.{c}") for c in view.columns}),
@@ -94,21 +95,19 @@ def _lqas(rows: pl.DataFrame, names: dict[str, str]) -> None:
         pl.col(by).replace_strict(names, default=pl.col(by), return_dtype=pl.String).alias("place"),
         "answered",
         "dissatisfied",
-        pl.struct("rule_n", "rule_d")
-        .map_elements(
+    ).with_columns(
+        each(
+            table.select("rule_n", "rule_d"),
             lambda s: (
                 t("satisfaction.rule_short", n=s["rule_n"], d=s["rule_d"])
                 if s["rule_n"] is not None
                 else ui.fmt_pct(None)
             ),
-            return_dtype=pl.String,
-        )
-        .alias("rule"),
-        pl.col("alpha").map_elements(ui.fmt_pct, return_dtype=pl.String).fill_null(DASH),
-        pl.col("beta").map_elements(ui.fmt_pct, return_dtype=pl.String).fill_null(DASH),
-        pl.col("verdict").map_elements(
-            lambda v: t(f"satisfaction.verdicts.{v}"), return_dtype=pl.String
+            "rule",
         ),
+        each(table["alpha"], ui.fmt_pct, "alpha").fill_null(DASH),
+        each(table["beta"], ui.fmt_pct, "beta").fill_null(DASH),
+        each(table["verdict"], lambda v: t(f"satisfaction.verdicts.{v}"), "verdict"),
     )
     st.dataframe(
         view.rename({c: t(f"satisfaction.col.{c}") for c in view.columns}),
@@ -218,19 +217,15 @@ def _backcheck(m: pl.DataFrame) -> None:
     if table.height == 0:
         st.caption(t("satisfaction.no_answers"))
         return
-    view = table.select(
-        "leader_name",
-        "grid_code",
-        "checked",
-        "not_as_recorded",
-        pl.col("share").map_elements(ui.fmt_pct, return_dtype=pl.String),
-        pl.struct("ci_low", "ci_high")
-        .map_elements(
+    table = table.sort("share", descending=True)  # by the share, not by its text
+    view = table.select("leader_name", "grid_code", "checked", "not_as_recorded").with_columns(
+        each(table["share"], ui.fmt_pct, "share"),
+        each(
+            table.select("ci_low", "ci_high"),
             lambda s: f"{ui.fmt_pct(s['ci_low'])}–{ui.fmt_pct(s['ci_high'])}",
-            return_dtype=pl.String,
-        )
-        .alias("ci"),
-    ).sort("share", descending=True)
+            "ci",
+        ),
+    )
     st.dataframe(
         view.rename({c: t(f"satisfaction.col.{c}") for c in view.columns}),
         hide_index=True,

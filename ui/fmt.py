@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
+
+import polars as pl
 
 DASH = "—"
 
@@ -84,3 +87,21 @@ def md_escape(text: object) -> str:
     plain = "" if text is None else str(text)
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", plain.replace("&", "&amp;"))
     return escaped.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def each(
+    values: pl.Series | pl.DataFrame,
+    fn: Callable[[Any], str | None],
+    name: str,
+    skip_nulls: bool = True,
+) -> pl.Series:
+    """``fn`` applied in Python to every value of a Series (or every row of a DataFrame, as a
+    dict), as a String Series named ``name``; NULL values stay NULL with ``skip_nulls``.
+
+    Pages use this, never Polars' ``map_elements``: a Python function given to Polars runs on
+    Polars' one shared thread pool and needs the GIL there, and with ten sessions at once that
+    pool deadlocked (every session's next Polars call then waited for ever)."""
+    items = values.to_dicts() if isinstance(values, pl.DataFrame) else values.to_list()
+    return pl.Series(
+        name, [None if skip_nulls and v is None else fn(v) for v in items], dtype=pl.String
+    )

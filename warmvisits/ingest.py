@@ -417,12 +417,17 @@ def _shape(
     if excel:
         time_cols = [c for c in out.columns if c in _TIME_COLUMNS]
         if time_cols:
+            # in Python, not map_elements: a Python function on Polars' shared thread pool
+            # can deadlock it when two files load at once
             out = out.with_columns(
                 [
-                    pl.col(c).map_elements(_round_excel_time, return_dtype=pl.String)
-                    if out[c].str.contains(r"\.\d+$").any()
-                    else pl.col(c)
+                    pl.Series(
+                        c,
+                        [None if v is None else _round_excel_time(v) for v in out[c].to_list()],
+                        dtype=pl.String,
+                    )
                     for c in time_cols
+                    if out[c].str.contains(r"\.\d+$").any()
                 ]
             )
     out = out.with_columns(
