@@ -18,7 +18,6 @@ import polars as pl
 import streamlit as st
 
 import ui
-from ui.fmt import each
 
 FORMS = ("城市版", "农村版")
 ANSWER_DOMAIN = {"是否": "yes_no", "好坏": "good_bad"}
@@ -280,13 +279,13 @@ def draw_households(f: ui.Filters, item: str, meta: dict[str, Any]) -> None:
         pl.col("head_name").alias(ui.t("questionnaire.head_name")),
         pl.col("phone").alias(ui.t("questionnaire.phone")),
         pl.col("address").alias(ui.t("questionnaire.address")),
-        each(
+        ui.each(
             df["status"],
             lambda v: ui.enum_label("household_status", v),
             ui.t("questionnaire.status"),
         ),
         pl.col("visit_on").alias(ui.t("questionnaire.visit_on")),
-        each(df["method"], lambda v: ui.enum_label("method", v), ui.t("questionnaire.method")),
+        ui.each(df["method"], lambda v: ui.enum_label("method", v), ui.t("questionnaire.method")),
         pl.col("visitor").alias(ui.t("questionnaire.visitor")),
     )
     st.dataframe(shown, hide_index=True, placeholder=ui.t("common.dash"))

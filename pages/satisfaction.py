@@ -13,7 +13,6 @@ import polars as pl
 import streamlit as st
 
 import ui
-from ui.fmt import each
 from warmvisits import ops, sampling
 from warmvisits import quarters as wq
 
@@ -32,6 +31,11 @@ def _verdict(e: sampling.Estimate) -> str:
     )
 
 
+def _ci_text(row: dict[str, float | None]) -> str:
+    """'91.2%–96.0%': a confidence interval from a row's ci_low and ci_high."""
+    return f"{ui.fmt_pct(row['ci_low'])}–{ui.fmt_pct(row['ci_high'])}"
+
+
 def _results_table(per: pl.DataFrame, by: str, names: dict[str, str]) -> None:
     t = ui.t
     view = per.select(
@@ -39,15 +43,11 @@ def _results_table(per: pl.DataFrame, by: str, names: dict[str, str]) -> None:
         "calls",
         "answered",
     ).with_columns(
-        each(per["answer_rate"], ui.fmt_pct, "answer_rate").fill_null(DASH),
-        each(per["rate"], ui.fmt_pct, "rate").fill_null(DASH),
-        each(
+        ui.each(per["answer_rate"], ui.fmt_pct, "answer_rate").fill_null(DASH),
+        ui.each(per["rate"], ui.fmt_pct, "rate").fill_null(DASH),
+        ui.each(
             per.select("ci_low", "ci_high"),
-            lambda s: (
-                f"{ui.fmt_pct(s['ci_low'])}–{ui.fmt_pct(s['ci_high'])}"
-                if s["ci_low"] is not None
-                else ui.fmt_pct(None)
-            ),
+            lambda s: _ci_text(s) if s["ci_low"] is not None else ui.fmt_pct(None),
             "ci",
         ),
     )
@@ -96,7 +96,7 @@ def _lqas(rows: pl.DataFrame, names: dict[str, str]) -> None:
         "answered",
         "dissatisfied",
     ).with_columns(
-        each(
+        ui.each(
             table.select("rule_n", "rule_d"),
             lambda s: (
                 t("satisfaction.rule_short", n=s["rule_n"], d=s["rule_d"])
@@ -105,9 +105,9 @@ def _lqas(rows: pl.DataFrame, names: dict[str, str]) -> None:
             ),
             "rule",
         ),
-        each(table["alpha"], ui.fmt_pct, "alpha").fill_null(DASH),
-        each(table["beta"], ui.fmt_pct, "beta").fill_null(DASH),
-        each(table["verdict"], lambda v: t(f"satisfaction.verdicts.{v}"), "verdict"),
+        ui.each(table["alpha"], ui.fmt_pct, "alpha").fill_null(DASH),
+        ui.each(table["beta"], ui.fmt_pct, "beta").fill_null(DASH),
+        ui.each(table["verdict"], lambda v: t(f"satisfaction.verdicts.{v}"), "verdict"),
     )
     st.dataframe(
         view.rename({c: t(f"satisfaction.col.{c}") for c in view.columns}),
@@ -219,10 +219,10 @@ def _backcheck(m: pl.DataFrame) -> None:
         return
     table = table.sort("share", descending=True)  # by the share, not by its text
     view = table.select("leader_name", "grid_code", "checked", "not_as_recorded").with_columns(
-        each(table["share"], ui.fmt_pct, "share"),
-        each(
+        ui.each(table["share"], ui.fmt_pct, "share"),
+        ui.each(
             table.select("ci_low", "ci_high"),
-            lambda s: f"{ui.fmt_pct(s['ci_low'])}–{ui.fmt_pct(s['ci_high'])}",
+            _ci_text,
             "ci",
         ),
     )

@@ -22,6 +22,7 @@ from .auth import User, user
 from .data import connection, current_build, kpis
 from .fmt import (
     csv_bytes,
+    each,
     fmt_days,
     fmt_int,
     fmt_pct,
@@ -71,6 +72,7 @@ __all__ = [
     "current_build",
     "enum_label",
     "ensure_router",
+    "each",
     "filters",
     "fmt_days",
     "fmt_int",
