@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import error_elements, wait_for_app
+from conftest import error_elements, wait_for_app, wait_for_count
 
 pytestmark = pytest.mark.browser
 
@@ -59,9 +59,7 @@ def test_petitions_page(app_server: str, small_db: Path, page: Any) -> None:
     wait_for_app(page, 60_000)
     assert page.get_by_role("heading", name="信访趋势").first.is_visible()
     assert metric(page, "信访件次") == f"{petition_count(small_db, ''):,}"
-    charts = page.locator("[data-testid='stPlotlyChart']")
-    charts.first.wait_for(timeout=30_000)
-    assert charts.count() >= 2
+    assert wait_for_count(page, "[data-testid='stPlotlyChart']", 2) >= 2
     assert error_elements(page) == []
 
     click_first_row(page, "[class*='st-key-petitions_townships_']")
@@ -79,9 +77,7 @@ def test_questionnaire_page(app_server: str, page: Any) -> None:
     assert page.get_by_role("heading", name="问卷分析").first.is_visible()
     assert page.get_by_text("城市版", exact=True).first.is_visible()
     assert page.get_by_text("农村版", exact=True).first.is_visible()
-    charts = page.locator("[data-testid='stPlotlyChart']")
-    charts.first.wait_for(timeout=30_000)
-    assert charts.count() == 2
+    assert wait_for_count(page, "[data-testid='stPlotlyChart']", 2) == 2
     assert error_elements(page) == []
 
     # another theme
