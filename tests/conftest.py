@@ -246,7 +246,8 @@ def wait_for_count(pg: object, selector: str, n: int, timeout: float = 30_000) -
     Plotly charts are drawn by a lazily loaded component, so a chart's element can appear some
     time after the script has finished; counting at once raced with that in CI."""
     pg.wait_for_function(  # type: ignore[attr-defined]
-        "([sel, n]) => document.querySelectorAll(sel).length >= n", arg=[selector, n],
+        "([sel, n]) => document.querySelectorAll(sel).length >= n",
+        arg=[selector, n],
         timeout=timeout,
     )
     return int(pg.evaluate("(sel) => document.querySelectorAll(sel).length", selector))  # type: ignore[attr-defined]
