@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -18,7 +19,7 @@ import pytest
 from exportkit import G1, base_registers, write_csv, write_xlsx
 
 from warmvisits import build as wbuild
-from warmvisits.ingest import read_file
+from warmvisits.ingest import read_file, scratch_dirs
 
 VISIT_HEADER = ["走访编号", "走访轮次", "户编码", "网格编码", "走访日期", "走访方式", "走访人",
                 "反映问题", "M1Q1", "M2Q1", "M3Q1"]  # fmt: skip
@@ -158,6 +159,28 @@ def test_gb18030_copy_is_removed_and_cells_are_trimmed_like_polars(tmp_path: Pat
     ]
     con.close()
     assert not any((tmp_path / "db" / "builds" / ".tmp").rglob("*.csv"))
+    for scratch in scratch_dirs(Path(report.db).parent / ".tmp" / f"{report.build_id}-csv"):
+        assert not scratch.exists()
+
+
+def test_transcoded_copies_go_to_dev_shm_when_it_has_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warmvisits.ingest as ingest
+
+    shm, plans = tmp_path / "shm", tmp_path / "builds" / ".tmp" / "B1-csv"
+    shm.mkdir()
+    monkeypatch.setattr(ingest, "_SHM", shm)
+    assert scratch_dirs(plans) == [shm / "warmvisits-B1-csv", plans]
+    first = ingest._write_scratch(plans, b"a,b\n")
+    assert first.parent == shm / "warmvisits-B1-csv" and first.read_bytes() == b"a,b\n"
+    # no room left in it (as a container's 64 MB /dev/shm): the build's own folder
+    monkeypatch.setattr(ingest, "_SHM_SPARE", shutil.disk_usage(shm).free)
+    second = ingest._write_scratch(plans, b"a,b\n")
+    assert second.parent == plans and second.read_bytes() == b"a,b\n"
+    # no /dev/shm at all
+    monkeypatch.setattr(ingest, "_SHM", tmp_path / "none")
+    assert scratch_dirs(plans) == [plans]
 
 
 def test_gb18030_after_a_first_megabyte_of_ascii_falls_back_and_decodes(tmp_path: Path) -> None:
@@ -207,6 +230,12 @@ def _variant(folder: Path, variant: str) -> None:
     write_csv(folder / "menu.csv", MENU_HEADER, MENU_ROWS)
     rows = [list(r) for r in ROWS]
     rows[0][7] = '路灯坏了, 请修 "尽快"'  # a cell with the separator and quotes in it
+    if variant == "edge_whitespace":
+        # white space at the edges of the first, a middle and the last text cell, a cell of
+        # white space only, spaces inside cells (kept) and a U+0001 inside a cell (kept)
+        rows[0][0], rows[0][1], rows[0][6] = " V0", "2023Q1\u00a0", "\t张 三\u3000"
+        rows[1][7], rows[1][6] = "\u2003 ", "李\x01四"
+        rows[2][7] = "路灯 坏了"
     buf = io.StringIO()
     sep = ";" if variant == "semicolon_gb18030" else ","
     w = csv.writer(buf, delimiter=sep, lineterminator="\r\n" if variant == "crlf" else "\n")
@@ -234,7 +263,7 @@ def _variant(folder: Path, variant: str) -> None:
 @pytest.mark.parametrize(
     "variant",
     ["crlf", "semicolon_gb18030", "title_rows_bom", "trailing_separator", "ragged",
-     "no_final_newline", "trailing_blank_lines"],
+     "no_final_newline", "trailing_blank_lines", "edge_whitespace"],
 )  # fmt: skip
 def test_duckdb_reader_and_polars_reader_agree(
     tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch
@@ -244,12 +273,22 @@ def test_duckdb_reader_and_polars_reader_agree(
     (planned,) = read_file(ex / "visits.csv", ex, tmp_path / "plans")
     assert planned.error is None and planned.kind == "visits"
     assert planned.plan is not None  # DuckDB's reader is tried first; the loader may fall back
-    fast = _outcome(wbuild.build(ex, tmp_path / "fast").db)
+    fast_db = wbuild.build(ex, tmp_path / "fast").db
+    fast = _outcome(fast_db)
     # the same folder with every file read by Polars (no CSV plans)
     monkeypatch.setattr(
         wbuild, "read_file", lambda path, folder, plan_dir=None: read_file(path, folder)
     )
     slow = _outcome(wbuild.build(ex, tmp_path / "slow").db)
     assert fast == slow
+    if variant == "edge_whitespace":
+        con = duckdb.connect(fast_db, read_only=True)
+        got = con.sql("select visit_id, round, visitor, problems_raised from visits").fetchall()
+        con.close()
+        assert sorted(got) == [
+            ("V0", "2023Q1", "张 三", '路灯坏了, 请修 "尽快"'),
+            ("V1", "2023Q1", "李\x01四", None),
+            ("V2", "2023Q1", "张三", "路灯 坏了"),
+        ]
     assert fast["answers"][:3] == EXPECTED_ANSWERS[:3]
     assert [(k, r) for k, _, r, _ in fast["rejects"]] == [("visits", "unknown_household")]

@@ -91,11 +91,21 @@ create or replace temp macro wv_phone_ok(p) as
 --   'superseded' an older file's row that differs from the winner: listed in the report;
 --   'nokey'      the key is blank: validation rejects it.
 -- Only rows whose key repeats are ranked; their states are joined back on _rid, so the table
--- is read three times but copied once. Staging that is costly to compute (visits) is
--- materialised before it is passed here.
+-- is read four times but copied once. Staging that is costly to compute (visits) is
+-- materialised before it is passed here. The repeated keys are found among the rows whose
+-- key's hash repeats: grouping four million 64-bit hashes costs less than grouping the
+-- strings, and a hash shared by two different keys only makes a candidate that the second
+-- grouping, of the candidates' keys, drops.
 create or replace temp macro wv_resolve(tbl) as table
-with repeated as (
-    select _key from query_table(tbl) where _key is not null group by _key having count(*) > 1
+with repeated_hashes as (
+    select h
+    from (select hash(_key) as h from query_table(tbl) where _key is not null)
+    group by h having count(*) > 1
+),
+repeated as (
+    select _key from query_table(tbl)
+    where _key is not null and hash(_key) in (select h from repeated_hashes)
+    group by _key having count(*) > 1
 ),
 ranked as (
     select t._rid, t._file, t._sheet, t._key, t._row, t._parsed,

@@ -1,7 +1,8 @@
 -- Build step 49: one row per household × round with at least one loaded visit, for the marts
 -- that count households (50_grid_round_coverage, 59_grid_round_answers): grouping the four
 -- million visits by household and round once, instead of once per mart. A household is its
--- grid_code and household_no (as visit_rows stores it) and its household_id. Temporary: it lives
+-- grid_code and household_no, as visit_rows stores it (not its household_id: four million
+-- strings built here cost more than the marts' joins on the two columns). Temporary: it lives
 -- only while the build runs. Reads visit_rows (method is an enumeration there: cheaper to
 -- compare than the strings of the view visits).
 --   is_visited    a 入户 or 电话 visit in the round
@@ -11,7 +12,6 @@
 create or replace temp table household_rounds as
 select
     round,
-    grid_code || '-' || lpad(household_no::varchar, 4, '0') as household_id,
     grid_code,
     household_no,
     bool_or(method in ('入户', '电话')) as is_visited,

@@ -44,9 +44,11 @@ registered as (
 
 household_round as (
     -- one row per 在册 household × round it was attempted in (build step 49 grouped the visits)
-    select a.round, h.grid_code, a.household_id, a.is_visited, a.is_door
+    -- a clean household's code is its grid's code, '-' and its number (build step 11)
+    select a.round, a.grid_code, a.household_no, a.is_visited, a.is_door
     from household_rounds as a
-    join households as h on h.household_id = a.household_id
+    join households as h
+        on h.grid_code = a.grid_code and right(h.household_id, 4)::usmallint = a.household_no
     where h.status = '在册'
 ),
 
