@@ -183,6 +183,29 @@ def test_transcoded_copies_go_to_dev_shm_when_it_has_room(
     assert scratch_dirs(plans) == [plans]
 
 
+def test_a_grid_code_written_as_a_number_is_read_as_its_digits(tmp_path: Path) -> None:
+    # an export that went through Excel: the visit's grid code as 341602…001.0 and as
+    # 3.41602…E+14; the household code cannot be a number (it has a '-')
+    ex = tmp_path / "ex"
+    base_registers(ex)
+    write_csv(ex / "menu.csv", MENU_HEADER, MENU_ROWS)
+    as_float = f"{int(G1[0])}.{G1[1:]}E+{len(G1) - 1}"
+    rows = [_visit("V0", G1 + "-0001", "", "好", "是", "A"),
+            _visit("V1", G1 + "-0002", "", "好", "是", "A")]  # fmt: skip
+    rows[0][3], rows[1][3] = G1 + ".0", as_float
+    write_csv(ex / "visits.csv", VISIT_HEADER, rows)
+    report = wbuild.build(ex, tmp_path / "db")
+    con = duckdb.connect(report.db, read_only=True)
+    assert con.sql(
+        "select visit_id, grid_code, household_id from visits order by 1"
+    ).fetchall() == [
+        ("V0", G1, G1 + "-0001"),
+        ("V1", G1, G1 + "-0002"),
+    ]
+    assert con.sql("select count(*) from rejects where kind = 'visits'").fetchall() == [(0,)]
+    con.close()
+
+
 def test_gb18030_after_a_first_megabyte_of_ascii_falls_back_and_decodes(tmp_path: Path) -> None:
     # the reader looks at the first megabyte only to guess UTF-8; DuckDB then refuses the
     # GB18030 bytes further down, and the file must be read again, decoded as GB18030

@@ -3,20 +3,22 @@
 -- copied once (build step 13 validates these columns; it does not parse again).
 -- Input: a table or view with the raw visit columns (text, trimmed, blank = NULL) as loaded by
 -- warmvisits/build.py. Output: the same rows, in the same order, with
---   _key             the visit_id as the supersession key
 --   s_round          '2023Q1' (wv_round), NULL when not a quarter
---   s_household_id   the code as digits (wv_code: also when Excel stored it as a number)
+--   s_household_id   the code as digits (wv_code: also when Excel stored it as a number),
+--                    NULL when that is the cell as loaded (nearly always: build step 13 reads
+--                    coalesce(s_household_id, household_id), and four million copies of the
+--                    codes are not stored)
 --   s_grid_code      likewise
 --   s_visit_on       the visit date (wv_date), NULL when not a date of the contract
 --   s_method         入户 / 电话 / 未联系上 (English aliases accepted), NULL when not one
 --   s_form_version   城市版 / 农村版, NULL when blank or not one
--- The raw columns stay beside them, for the rejects.
+-- The raw columns stay beside them, for the rejects. visit_id is the supersession key as
+-- loaded: the loader trimmed it, like every text cell.
 create or replace temp macro wv_stage_visits(tbl) as table
 select *,
-    trim(visit_id) as _key,
     wv_round(round) as s_round,
-    wv_code(household_id) as s_household_id,
-    wv_code(grid_code) as s_grid_code,
+    nullif(wv_code(household_id), household_id) as s_household_id,
+    nullif(wv_code(grid_code), grid_code) as s_grid_code,
     wv_date(visit_date) as s_visit_on,
     wv_enum('method', method) as s_method,
     wv_enum('visit_form_version', form_version) as s_form_version

@@ -8,12 +8,13 @@
 -- the staged rows: raw_visits already carries the parsed values (s_* columns, build step 05
 -- applied them while the files loaded), so this view only names them for wv_resolve
 create or replace temp view stg_visits_parsed as
-select _rid, _file, _sheet, _row, _key, _key as visit_id, round as round_raw, s_round as round,
-    s_household_id as household_id, s_grid_code as grid_code, visit_date as visit_date_raw,
+select _rid, _file, _sheet, _row, visit_id as _key, visit_id, round as round_raw,
+    s_round as round, coalesce(s_household_id, household_id) as household_id,
+    coalesce(s_grid_code, grid_code) as grid_code, visit_date as visit_date_raw,
     s_visit_on as visit_on, method as method_raw, s_method as method, visitor,
     form_version as form_version_raw, s_form_version as form_version,
-    row(s_round, s_household_id, s_grid_code, s_visit_on, s_method, visitor, s_form_version,
-        problems_raised) as _parsed
+    row(s_round, coalesce(s_household_id, household_id), coalesce(s_grid_code, grid_code),
+        s_visit_on, s_method, visitor, s_form_version, problems_raised) as _parsed
 from raw_visits;
 
 -- one narrow row per staged row: its state and the rule it breaks (the values stay in
@@ -49,7 +50,7 @@ select 'visits', c._file, c._sheet, c._row, c._rule,
         '{"_rid": null, "_odd": null}'
     )
 from chk_visits c
-join (select * exclude (_key, s_round, s_household_id, s_grid_code, s_visit_on, s_method,
+join (select * exclude (s_round, s_household_id, s_grid_code, s_visit_on, s_method,
         s_form_version) from raw_visits) r on r._rid = c._rid
 where c._rule is not null and c._rule not like '~%';
 
@@ -64,10 +65,12 @@ select distinct 'visits', _key, _file, _winner_file from chk_visits where _state
 -- code is its grid code, '-' and four digits: the household is a clean one (step 11 checked
 -- its code's pattern and that it starts with its grid's code) in the visit's grid.
 create table visit_rows as
-select s._key as visit_id, s.s_round as round,
-    right(s.s_household_id, 4)::usmallint as household_no, s.s_grid_code as grid_code, s.s_visit_on as visit_on, s.s_method::visit_method as method,
-    s.visitor, s.s_form_version::visit_form as form_version, s.problems_raised,
-    s.* exclude (_file, _sheet, _row, _rid, _key, visit_id, round, household_id, grid_code,
+select s.visit_id, s.s_round as round,
+    right(coalesce(s.s_household_id, s.household_id), 4)::usmallint as household_no,
+    coalesce(s.s_grid_code, s.grid_code) as grid_code, s.s_visit_on as visit_on,
+    s.s_method::visit_method as method, s.visitor,
+    s.s_form_version::visit_form as form_version, s.problems_raised,
+    s.* exclude (_file, _sheet, _row, _rid, visit_id, round, household_id, grid_code,
         visit_date, method, visitor, form_version, problems_raised, s_round, s_household_id,
         s_grid_code, s_visit_on, s_method, s_form_version)
 from raw_visits_checked s
