@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -178,9 +179,18 @@ def test_transcoded_copies_go_to_dev_shm_when_it_has_room(
     monkeypatch.setattr(ingest, "_SHM_SPARE", shutil.disk_usage(shm).free)
     second = ingest._write_scratch(plans, b"a,b\n")
     assert second.parent == plans and second.read_bytes() == b"a,b\n"
+    # a killed build's folder is removed by a later build once it is a day old, not before
+    old = shm / "warmvisits-B0-csv"
+    old.mkdir()
+    ingest.prune_stale_scratch()
+    assert old.exists() and first.exists()
+    os.utime(old, (0, 0))
+    ingest.prune_stale_scratch()
+    assert not old.exists() and first.exists()
     # no /dev/shm at all
     monkeypatch.setattr(ingest, "_SHM", tmp_path / "none")
     assert scratch_dirs(plans) == [plans]
+    ingest.prune_stale_scratch()
 
 
 def test_a_grid_code_written_as_a_number_is_read_as_its_digits(tmp_path: Path) -> None:

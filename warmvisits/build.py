@@ -31,7 +31,7 @@ import duckdb
 import polars as pl
 
 from warmvisits import db as dbmod
-from warmvisits.ingest import TableRead, list_files, read_file, scratch_dirs
+from warmvisits.ingest import TableRead, list_files, prune_stale_scratch, read_file, scratch_dirs
 from warmvisits.schema import (
     ANSWER_OPTIONS,
     ENUMS,
@@ -155,6 +155,7 @@ def build(
     report = BuildReport(db=str(final), build_id=build_id)
     # UTF-8 copies of GB18030 CSVs for DuckDB's reader; removed with the folder at the end
     plans = folder / ".tmp" / f"{build_id}-csv"
+    prune_stale_scratch()
     con = duckdb.connect(str(partial))
     try:
         # no progress bar of DuckDB's own: it would write into `build --json`'s standard output

@@ -16,6 +16,7 @@ import io
 import os
 import re
 import shutil
+import time
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -240,6 +241,22 @@ def scratch_dirs(plan_dir: Path) -> list[Path]:
     if _SHM.is_dir() and os.access(_SHM, os.W_OK):
         dirs.insert(0, _SHM / f"warmvisits-{plan_dir.name}")
     return dirs
+
+
+def prune_stale_scratch(max_age_s: float = 24 * 3600) -> None:
+    """Remove /dev/shm folders of builds that were killed before they could (memory-backed:
+    they would hold their share of RAM until the machine restarts). A day is far longer than
+    any build, so a folder that old belongs to no running build."""
+    try:
+        stale = [
+            p
+            for p in _SHM.glob("warmvisits-*")
+            if p.is_dir() and time.time() - p.stat().st_mtime > max_age_s
+        ]
+    except OSError:
+        return
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def _write_scratch(plan_dir: Path, data: bytes) -> Path:
