@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -173,12 +174,22 @@ def test_transcoded_copies_go_to_dev_shm_when_it_has_room(
     shm.mkdir()
     monkeypatch.setattr(ingest, "_SHM", shm)
     assert scratch_dirs(plans) == [shm / "warmvisits-B1-csv", plans]
-    first = ingest._write_scratch(plans, b"a,b\n")
+    first, wrote = ingest._write_scratch(plans, 4, lambda sink: sink.write(b"a,b\n"))
     assert first.parent == shm / "warmvisits-B1-csv" and first.read_bytes() == b"a,b\n"
+    assert wrote == 4
     # no room left in it (as a container's 64 MB /dev/shm): the build's own folder
     monkeypatch.setattr(ingest, "_SHM_SPARE", shutil.disk_usage(shm).free)
-    second = ingest._write_scratch(plans, b"a,b\n")
+    second, _ = ingest._write_scratch(plans, 4, lambda sink: sink.write(b"a,b\n"))
     assert second.parent == plans and second.read_bytes() == b"a,b\n"
+
+    # a copy that fails half-way (not GB18030 after all) leaves nothing behind
+    def bad(sink: Any) -> None:
+        sink.write(b"a,b\n")
+        raise UnicodeDecodeError("gb18030", b"\xff", 0, 1, "illegal")
+
+    with pytest.raises(UnicodeDecodeError):
+        ingest._write_scratch(plans, 4, bad)
+    assert sorted(plans.iterdir()) == [second]
     # a killed build's folder is removed by a later build once it is a day old, not before
     old = shm / "warmvisits-B0-csv"
     old.mkdir()
@@ -303,7 +314,10 @@ def test_duckdb_reader_and_polars_reader_agree(
 ) -> None:
     ex = tmp_path / "ex"
     _variant(ex, variant)
-    (planned,) = read_file(ex / "visits.csv", ex, tmp_path / "plans")
+    plans = tmp_path / f"plans-{variant}"
+    (planned,) = read_file(ex / "visits.csv", ex, plans)
+    for scratch in scratch_dirs(plans):  # a transcoded copy (GB18030) is the caller's to remove
+        shutil.rmtree(scratch, ignore_errors=True)
     assert planned.error is None and planned.kind == "visits"
     assert planned.plan is not None  # DuckDB's reader is tried first; the loader may fall back
     fast_db = wbuild.build(ex, tmp_path / "fast").db
@@ -325,3 +339,37 @@ def test_duckdb_reader_and_polars_reader_agree(
         ]
     assert fast["answers"][:3] == EXPECTED_ANSWERS[:3]
     assert [(k, r) for k, _, r, _ in fast["rejects"]] == [("visits", "unknown_household")]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64, 1 << 20])
+def test_lines_are_counted_across_chunks_as_in_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    # the reader counts lines and finds lone carriage returns chunk by chunk; the answer must
+    # be the whole file's, however the chunks fall (a CRLF split between two, a file ending in
+    # blank lines, one of blank lines only). Expected: the lines of the text without its
+    # trailing line ends, counted by Python's own splitting.
+    import random
+
+    import warmvisits.ingest as ingest
+
+    monkeypatch.setattr(ingest, "_CHUNK", chunk)
+    rng = random.Random(7)
+    cases = [b"", b"\n", b"\r\n\r\n", b"a", b"a\n", b"a\r\nb\r\n\r\n", b"a\rb\n", b"a\n\n\nb"]
+    cases += [
+        bytes(rng.choice(b"ab\n\n\r\n") for _ in range(rng.randrange(1, 200))) for _ in range(60)
+    ]
+    for i, data in enumerate(cases):
+        path = tmp_path / f"{i}.csv"
+        path.write_bytes(data)
+        body = data.rstrip(b"\r\n")
+        expected_lines = body.count(b"\n") + (1 if body else 0)
+        expected_lone_cr = data.count(b"\r") != data.count(b"\r\n")
+        assert ingest._scan_lines(path) == (expected_lines, expected_lone_cr), data
+        # transcoding GB18030 on the way gives the same counts and the text as UTF-8
+        text = data.decode("ascii").replace("a", "张")
+        path.write_bytes(text.encode("gb18030"))
+        out = tmp_path / f"{i}.utf8"
+        with out.open("wb") as sink:
+            assert ingest._scan_lines(path, sink) == (expected_lines, expected_lone_cr)
+        assert out.read_bytes() == text.encode("utf-8")

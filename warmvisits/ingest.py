@@ -19,10 +19,11 @@ import shutil
 import time
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 import polars as pl
 
@@ -152,14 +153,15 @@ def _csv_header(
 
 
 _HEAD_BYTES = 1 << 20
+_T = TypeVar("_T")
 
 
 def _read_csv(path: Path, rel: str, plan_dir: Path | None = None) -> TableRead:
-    data = path.read_bytes()
     if plan_dir is not None:
-        planned = _planned_csv(path, rel, data, plan_dir)
+        planned = _planned_csv(path, rel, plan_dir)
         if planned is not None:
             return planned
+    data = path.read_bytes()
     text, encoding = decode_bytes(data)
     if encoding == "utf-8":
         utf8 = data
@@ -186,35 +188,37 @@ def _read_csv(path: Path, rel: str, plan_dir: Path | None = None) -> TableRead:
     return _shape(frame, match, rel, None, first_row=header_index + 2)
 
 
-def _planned_csv(path: Path, rel: str, data: bytes, plan_dir: Path) -> TableRead | None:
+def _planned_csv(path: Path, rel: str, plan_dir: Path) -> TableRead | None:
     """The table as a :class:`CsvPlan`, or None when the Polars path must read it.
 
     A file whose first megabyte is UTF-8 is taken as UTF-8 without decoding the rest here:
     DuckDB's reader refuses invalid UTF-8, and the loader then falls back to the Polars path,
-    which decodes the whole file (and finds GB18030). Other files are decoded in full."""
+    which decodes the whole file (and finds GB18030). Any other file is GB18030 or nothing: it
+    is transcoded to UTF-8 as it is read (:func:`_scan_lines`). The file is read in chunks,
+    never whole: a 60 MB file read whole, decoded and encoded again took five fresh buffers of
+    its size, and their page faults cost as much as the decoding."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        data = f.read(_HEAD_BYTES)
+    final = size <= _HEAD_BYTES
+    encoding = "gb18030"
     if data.startswith(b"\xef\xbb\xbf"):
-        encoding, head = "utf-8-sig", data[3 : 3 + _HEAD_BYTES].decode("utf-8", "ignore")
+        encoding, head = "utf-8-sig", data[3:].decode("utf-8", "ignore")
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
     else:
         try:
-            decoder = codecs.getincrementaldecoder("utf-8")()
-            encoding, head = "utf-8", decoder.decode(data[:_HEAD_BYTES], len(data) <= _HEAD_BYTES)
+            encoding, head = "utf-8", codecs.getincrementaldecoder("utf-8")().decode(data, final)
         except UnicodeDecodeError:
-            # not UTF-8 (its first megabyte says so): GB18030 or nothing. Decoding the whole
-            # file as UTF-8 first, as decode_bytes does, cost a fifth of a second a file.
             try:
-                text, encoding = data.decode("gb18030"), "gb18030"
+                head = codecs.getincrementaldecoder("gb18030")().decode(data, final)
             except UnicodeDecodeError:
                 return None
-            head = text[:_HEAD_BYTES]
-            data = text.encode("utf-8")
-            del text
     found = _csv_header(_head_lines(head, MAX_TITLE_ROWS + 1))
     if found is None:
         return None
     header_index, match, separator, width = found
-    plan = _csv_plan(path, data, encoding, header_index, separator, width, match, plan_dir)
+    plan = _csv_plan(path, size, encoding, header_index, separator, width, match, plan_dir)
     if plan is None:
         return None
     return TableRead(
@@ -225,6 +229,52 @@ def _planned_csv(path: Path, rel: str, data: bytes, plan_dir: Path) -> TableRead
         item_columns=list(match.item_columns.values()),
         plan=plan,
     )
+
+
+_CHUNK = 1 << 20  # bytes read at a time while counting lines and transcoding
+
+
+def _scan_lines(path: Path, sink: BinaryIO | None = None) -> tuple[int, bool]:
+    """Read ``path`` in chunks: its number of lines, not counting empty lines at the very end
+    (DuckDB skips them; Polars finds them blank), and whether it has a carriage return that
+    does not end a line. With ``sink``, the file is GB18030: its text is written there as
+    UTF-8 (raises UnicodeDecodeError when it is not GB18030). Line ends are found in the
+    GB18030 bytes themselves: bytes 0x0A and 0x0D never occur inside one of its characters."""
+    decoder = codecs.getincrementaldecoder("gb18030")() if sink is not None else None
+    buf = bytearray(_CHUNK)
+    view = memoryview(buf)
+    n_lf = n_cr = n_crlf = 0
+    tail_lf = 0  # line feeds among the line ends at the end of what was read so far
+    content = prev_cr = False
+    try:
+        with path.open("rb") as f:
+            while n := f.readinto(buf):
+                if prev_cr and buf[0] == 0x0A:
+                    n_crlf += 1
+                if buf.find(b"\r", 0, n) >= 0:
+                    n_cr += buf.count(b"\r", 0, n)
+                    n_crlf += buf.count(b"\r\n", 0, n)
+                prev_cr = buf[n - 1] == 0x0D
+                lf = buf.count(b"\n", 0, n)
+                n_lf += lf
+                end = n  # past the chunk's last byte that is not a line end
+                if buf[n - 1] in (0x0A, 0x0D):
+                    last = view[max(0, n - 64) : n].tobytes().rstrip(b"\r\n")
+                    if last:
+                        end = max(0, n - 64) + len(last)
+                    else:
+                        end = len(view[:n].tobytes().rstrip(b"\r\n"))
+                if end:
+                    content, tail_lf = True, buf.count(b"\n", end, n)
+                else:
+                    tail_lf += lf
+                if decoder is not None and sink is not None:
+                    sink.write(decoder.decode(view[:n]).encode("utf-8"))
+            if decoder is not None and sink is not None:
+                sink.write(decoder.decode(b"", True).encode("utf-8"))
+    finally:
+        view.release()
+    return n_lf - tail_lf + (1 if content else 0), n_cr != n_crlf
 
 
 # a transcoded copy goes to memory-backed storage when there is room: writing 60 MB to this
@@ -259,34 +309,41 @@ def prune_stale_scratch(max_age_s: float = 24 * 3600) -> None:
         shutil.rmtree(p, ignore_errors=True)
 
 
-def _write_scratch(plan_dir: Path, data: bytes) -> Path:
-    """Write a transcoded copy: in the /dev/shm folder of :func:`scratch_dirs` when it has
-    room for it (a small /dev/shm, as in a container, is full long before the disk is), else
-    in ``plan_dir``."""
+def _write_scratch(plan_dir: Path, bound: int, fill: Callable[[BinaryIO], _T]) -> tuple[Path, _T]:
+    """Write a transcoded copy through ``fill`` (of at most ``bound`` bytes): in the /dev/shm
+    folder of :func:`scratch_dirs` when it has room for it (a small /dev/shm, as in a
+    container, is full long before the disk is), else in ``plan_dir``. Returns the copy and
+    what ``fill`` returned; the copy is removed when ``fill`` raises."""
     name = f"{uuid.uuid4().hex}.csv"
     for folder in scratch_dirs(plan_dir)[:-1]:
         try:
-            if shutil.disk_usage(folder.parent).free < len(data) + _SHM_SPARE:
+            if shutil.disk_usage(folder.parent).free < bound + _SHM_SPARE:
                 continue
             folder.mkdir(exist_ok=True)
-            target = folder / name
-            try:
-                target.write_bytes(data)
-            except OSError:
-                target.unlink(missing_ok=True)
-                continue
-            return target
         except OSError:
             continue
+        target = folder / name
+        try:
+            with target.open("wb") as sink:
+                return target, fill(sink)
+        except OSError:
+            target.unlink(missing_ok=True)  # full after all: the disk, from the start
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
     plan_dir.mkdir(parents=True, exist_ok=True)
     target = plan_dir / name
-    target.write_bytes(data)
-    return target
+    try:
+        with target.open("wb") as sink:
+            return target, fill(sink)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
 
 
 def _csv_plan(
     path: Path,
-    utf8: bytes,
+    size: int,
     encoding: str,
     header_index: int,
     separator: str,
@@ -295,19 +352,25 @@ def _csv_plan(
     plan_dir: Path,
 ) -> CsvPlan | None:
     """A plan for DuckDB's reader, or None for a file with lone carriage returns (DuckDB and
-    Polars may count its lines differently). Cells spanning lines are caught by the loader:
-    DuckDB then returns fewer records than ``data_lines``."""
-    if b"\r" in utf8 and utf8.count(b"\r") != utf8.count(b"\r\n"):
-        return None
-    # empty lines at the very end are not records (DuckDB skips them; Polars finds them blank);
-    # counted in place, since a stripped copy of a 60 MB file costs as much as the count
-    end = len(utf8)
-    while end and utf8[end - 1] in b"\r\n":
-        end -= 1
-    lines = utf8.count(b"\n", 0, end) + (1 if end else 0)
+    Polars may count its lines differently) or, for GB18030, one that does not decode. Cells
+    spanning lines are caught by the loader: DuckDB then returns fewer records than
+    ``data_lines``."""
     source, temporary = path, False
-    if encoding not in ("utf-8", "utf-8-sig"):
-        source, temporary = _write_scratch(plan_dir, utf8), True
+    if encoding in ("utf-8", "utf-8-sig"):
+        lines, lone_cr = _scan_lines(path)
+    else:
+        # UTF-8 takes at most 3 bytes for GB18030's 2 (and 4 for its 4)
+        try:
+            source, (lines, lone_cr) = _write_scratch(
+                plan_dir, size * 3 // 2 + 16, lambda sink: _scan_lines(path, sink)
+            )
+        except UnicodeDecodeError:
+            return None
+        temporary = True
+    if lone_cr:
+        if temporary:
+            source.unlink(missing_ok=True)
+        return None
     return CsvPlan(
         source=source,
         temporary=temporary,
