@@ -254,7 +254,8 @@ def _canonical_answer(code: str) -> str:
 
 def _odd_cells(items: list[tuple[str, str]], loaded: list[str] | None = None) -> str:
     """SQL: the item cells of a row that are not an exact answer_value spelling, as exported:
-    ``code=text`` pairs joined by U+001F, NULL when there are none (nearly every row).
+    a JSON object ``{"M1Q1": text, …}`` (JSON, so that a cell may hold any character), NULL
+    when there are none (nearly every row).
     ``loaded``: the items' cells already cast (:func:`_exact_answer`), so as not to cast twice."""
     if not items:
         return "null::varchar"
@@ -264,10 +265,10 @@ def _odd_cells(items: list[tuple[str, str]], loaded: list[str] | None = None) ->
         for (_, cell), value in zip(items, loaded, strict=True)
     ]
     pairs = ", ".join(
-        f"case when {test} then '{code}=' || {cell} end"
+        f"case when {test} then '\"{code}\":' || to_json({cell}) end"
         for (code, cell), test in zip(items, odd, strict=True)
     )
-    return f"case when {' or '.join(odd)} then concat_ws(chr(31), {pairs}) end"
+    return f"case when {' or '.join(odd)} then '{{' || concat_ws(',', {pairs}) || '}}' end"
 
 
 # what Polars' strip_chars() removes (Unicode White_Space), for DuckDB's trim(s, characters)

@@ -27,7 +27,7 @@ from typing import BinaryIO, TypeVar
 
 import polars as pl
 
-from warmvisits.schema import HeaderMatch, match_header
+from warmvisits.schema import HeaderMatch, match_header, nearest_kind
 
 TABLE_SUFFIXES = {".csv", ".xlsx", ".xls", ".xlsm"}
 MAX_TITLE_ROWS = 10
@@ -104,7 +104,24 @@ def read_file(
             return [_read_csv(path, rel, plan_dir)]
         return list(_read_workbook(path, rel))
     except Exception as exc:  # any failure to read is reported, never raised past the file
-        return [TableRead(rel, None, None, error=f"unreadable: {type(exc).__name__}: {exc}")]
+        return [TableRead(rel, None, None, error=f"unreadable: {_reason(exc)}")]
+
+
+def _reason(exc: BaseException) -> str:
+    """A reader's error as one short line for the build report: its type and the first line
+    of its message. The readers' own messages run to many lines and may quote whole rows of
+    the file (personal data), which the report must not repeat."""
+    if type(exc).__name__ == "ComputeError" and str(exc).startswith("could not parse"):
+        # Polars quotes the rows it could not parse: personal data, not for the report
+        return "the file could not be parsed as CSV (a quote that is never closed?)"
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    first = lines[0] if lines else ""
+    if len(first) > _REASON_CHARS:
+        first = first[: _REASON_CHARS - 1] + "…"
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+_REASON_CHARS = 160
 
 
 # ---------------------------------------------------------------------------- CSV
@@ -153,6 +170,9 @@ def _csv_header(
 
 
 _HEAD_BYTES = 1 << 20
+# the header is found by Python's csv module in the first lines, whose default limit of
+# 131,072 characters a cell would make a file with a long note near its top unreadable
+csv.field_size_limit(1 << 30)
 _T = TypeVar("_T")
 
 
@@ -173,17 +193,24 @@ def _read_csv(path: Path, rel: str, plan_dir: Path | None = None) -> TableRead:
     found = _csv_header(head_lines)
     if found is None:
         return TableRead(rel, None, None, error=_no_header_reason(list(csv.reader(head_lines))))
-    header_index, match, separator, width = found
+    header_index, match, separator, _width = found
+    if b"\r" in utf8 and utf8.count(b"\r") != utf8.count(b"\r\n"):
+        # lines ended by a carriage return alone (old Mac files): Polars knows only \n
+        utf8 = re.sub(rb"\r(?!\n)", b"\n", utf8)
+    # The header row is read as the header, so the table is as wide as it is: read without
+    # one, Polars takes the width of the first data row, and a first row with fewer cells
+    # (a blank last cell left off) made the whole file unreadable. Columns are then named by
+    # position; the header's own names were matched above.
     frame = pl.read_csv(
         io.BytesIO(utf8),
-        has_header=False,
-        skip_rows=header_index + 1,
+        has_header=True,
+        skip_rows=header_index,
         infer_schema=False,
         truncate_ragged_lines=True,
-        new_columns=[f"c{i}" for i in range(width)],
         quote_char='"',
         separator=separator,
     )
+    frame.columns = [f"c{i}" for i in range(frame.width)]
     # line numbers: header on line header_index+1, first data row on header_index+2
     return _shape(frame, match, rel, None, first_row=header_index + 2)
 
@@ -396,7 +423,7 @@ def _read_workbook(path: Path, rel: str) -> Iterator[TableRead]:
             sheet = reader.load_sheet(name, header_row=None, dtypes="string")
             frame = sheet.to_polars()
         except Exception as exc:
-            yield TableRead(rel, name, None, error=f"unreadable sheet: {type(exc).__name__}: {exc}")
+            yield TableRead(rel, name, None, error=f"unreadable sheet: {_reason(exc)}")
             continue
         if frame.height == 0:
             yield TableRead(rel, name, None, error="empty sheet")
@@ -490,6 +517,15 @@ def _find_header(rows: list[list[str]]) -> tuple[int, HeaderMatch] | None:
 def _no_header_reason(rows: list[list[str]]) -> str:
     if not rows:
         return "unrecognised: the file is empty"
+    for i, row in enumerate(rows):
+        near = nearest_kind(list(row))
+        if near is not None:
+            kind, missing = near
+            names = ", ".join(f"{c.zh} ({c.name})" for c in missing)
+            return (
+                f"unrecognised: row {i + 1} looks like the header of a {kind.name} table "
+                f"({kind.zh}) but lacks its required column(s) {names}"
+            )
     return (
         "unrecognised: no header row in the first 11 rows holds all the required columns of "
         "any kind (grids, households, menu, visits, cases, case_events, callbacks, petitions)"

@@ -313,6 +313,27 @@ def match_header(cells: list[object]) -> HeaderMatch | None:
     return best
 
 
+def nearest_kind(cells: list[object]) -> tuple[Kind, list[Column]] | None:
+    """For a row that is no header (:func:`match_header` gave None): the kind it comes closest
+    to — at least two and at least half of that kind's required columns — and the required
+    columns it lacks, so that the report can say what is missing instead of only that
+    nothing matched."""
+    best: tuple[tuple[int, int], Kind, list[Column]] | None = None
+    normalised = [normalise_header(c) for c in cells]
+    for name, kind in KINDS.items():
+        lookup = _LOOKUPS[name]
+        found = {lookup.get(h) or lookup.get(_BRACKETED.sub("", h)) for h in normalised if h}
+        required = [c for c in kind.columns if c.required]
+        missing = [c for c in required if c.name not in found]
+        have = len(required) - len(missing)
+        if not missing or have < 2 or 2 * have < len(required):
+            continue
+        rank = (have, -len(missing))
+        if best is None or rank > best[0]:
+            best = (rank, kind, missing)
+    return (best[1], best[2]) if best is not None else None
+
+
 def enum_alias_rows() -> list[tuple[str, str, str]]:
     """(domain, normalised alias, canonical value) for every accepted spelling."""
     rows = []

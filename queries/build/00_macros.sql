@@ -10,12 +10,9 @@ create or replace temp macro wv_norm(s) as regexp_replace(lower(trim(s)), '[\s_]
 -- (warmvisits/build.py) from warmvisits/schema.py, the one list of accepted spellings.
 
 -- A visit's item cells are loaded as answer_value; the few whose exported text is not an exact
--- answer spelling keep it in raw_visits._odd as 'M1Q1=text' pairs joined by U+001F
+-- answer spelling keep it in raw_visits._odd, a JSON object {"M1Q1": text, ...}
 -- (warmvisits/build.py). This gives those texts as a map item_code -> text.
-create or replace temp macro wv_odd_map(s) as map_from_entries(list_transform(
-    string_split(s, chr(31)),
-    lambda x: {'k': split_part(x, '=', 1), 'v': substr(x, strpos(x, '=') + 1)}
-));
+create or replace temp macro wv_odd_map(s) as json_transform(s, '"MAP(VARCHAR, VARCHAR)"');
 
 -- a code or phone number, also when Excel stored it as a number (3.41602101001E+11, 13812345678.0)
 create or replace temp macro wv_code(s) as (
@@ -29,7 +26,8 @@ create or replace temp macro wv_code(s) as (
     end
 );
 
--- every date/time form of EXPORT-FORMAT.md, rounded to the second (half a second rounds up)
+-- every date/time form of EXPORT-FORMAT.md, rounded to the second (half a second rounds up);
+-- a year outside 1900-2099 is no date of this programme ('23/2/20', '0000-01-01')
 create or replace temp macro wv_ts(s) as date_trunc(
     'second',
     coalesce(
@@ -38,17 +36,18 @@ create or replace temp macro wv_ts(s) as date_trunc(
         -- accept but the contract does not (mixed separators, UTC offsets, 24:00)
         case when regexp_full_match(
                 s,
-                '[0-9]{4}(-[0-9]{1,2}-[0-9]{1,2}|/[0-9]{1,2}/[0-9]{1,2})'
+                '(19|20)[0-9]{2}(-[0-9]{1,2}-[0-9]{1,2}|/[0-9]{1,2}/[0-9]{1,2})'
                 || '( ([01]?[0-9]|2[0-3]):[0-5]?[0-9](:[0-5]?[0-9](\.[0-9]{1,6})?)?)?'
              )
              then try_cast(replace(s, '/', '-') as timestamp) end,
-        try_strptime(trim(s), [
+        -- the other forms; strptime's %Y would also take '23' as the year 23
+        case when regexp_matches(trim(s), '^(19|20)[0-9]{2}[^0-9]') then try_strptime(trim(s), [
             '%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M', '%Y-%m-%d',
             '%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d',
             '%Y年%m月%d日 %H:%M:%S', '%Y年%m月%d日 %H:%M', '%Y年%m月%d日',
             '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%g', '%Y-%m-%d %H:%M:%S.%f',
             '%Y/%m/%d %H:%M:%S.%g', '%Y/%m/%d %H:%M:%S.%f'
-        ])
+        ]) end
     ) + interval 500 millisecond
 );
 
@@ -70,7 +69,10 @@ create or replace temp macro wv_round(s) as (
 );
 
 -- an integer cell ('3', '3.0')
-create or replace temp macro wv_int(s) as try_cast(wv_code(s) as integer);
+create or replace temp macro wv_int(s) as (
+    -- a whole number only: a cast would round 2.5 to 3 (wv_code already made 3.0 into 3)
+    case when regexp_full_match(wv_code(s), '[+-]?[0-9]+') then try_cast(wv_code(s) as integer) end
+);
 
 -- a list cell split by 、 ; ；
 create or replace temp macro wv_list(s) as (

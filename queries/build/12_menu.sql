@@ -31,7 +31,8 @@ select *,
         when _state = 'duplicate' then 'duplicate_key'
         when item_code is null or theme is null or question is null
             or form_version_raw is null or answer_type_raw is null then 'missing_required'
-        when not regexp_full_match(item_code, 'M[0-9]+Q[0-9]+') then 'bad_code'
+        -- theme and question numbers are integers (a code like M99999999999Q1 is not one)
+        when not regexp_full_match(item_code, 'M[0-9]{1,9}Q[0-9]{1,9}') then 'bad_code'
         when form_version is null or answer_type is null then 'bad_enum'
     end as _rule
 from wv_resolve('stg_menu');

@@ -13,9 +13,13 @@ select _rid, _file, _sheet, _row, visit_id as _key, visit_id, round as round_raw
     coalesce(s_grid_code, grid_code) as grid_code, visit_date as visit_date_raw,
     s_visit_on as visit_on, method as method_raw, s_method as method, visitor,
     form_version as form_version_raw, s_form_version as form_version,
+    -- the answers count too: a later file that changes only answers supersedes the row. They
+    -- are compared as loaded (an exact answer, or its text in _odd); the NULL column M0Q0
+    -- keeps the list valid for an export without item columns
     row(s_round, coalesce(s_household_id, household_id), coalesce(s_grid_code, grid_code),
-        s_visit_on, s_method, visitor, s_form_version, problems_raised) as _parsed
-from raw_visits;
+        s_visit_on, s_method, visitor, s_form_version, problems_raised, _odd,
+        *columns('^M[0-9]+Q[0-9]+$')) as _parsed
+from (select *, null::answer_value as M0Q0 from raw_visits);
 
 -- one narrow row per staged row: its state and the rule it breaks (the values stay in
 -- stg_visits, so the 4 million rows are not copied once more)
