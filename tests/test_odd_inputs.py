@@ -92,35 +92,31 @@ def test_a_long_note_near_the_top_does_not_hide_the_header(tmp_path: Path) -> No
     ]
 
 
-def test_a_count_must_be_a_whole_number(tmp_path: Path) -> None:
-    rows = [("P1", "2.5"), ("P2", "0.6"), ("P3", "3.0"), ("P4", "2")]
-    text = PET + "".join(f"{p},2023-03-01,{T1},来信,,{n},否\n" for p, n in rows)
+def _petitions(tmp_path: Path, rows: list[tuple[str, str, str]]) -> tuple[list[Any], list[Any]]:
+    """Build petitions (id, registration date, persons): the clean rows (id, date, persons)
+    and the rejects (id, rule)."""
+    text = PET + "".join(f"{p},{d},{T1},来信,,{n},否\n" for p, d, n in rows)
     _, con = _build(tmp_path, {"pet.csv": text})
-    assert con.sql("select petition_id, persons from petitions order by 1").fetchall() == [
-        ("P3", 3),
-        ("P4", 2),
-    ]
-    assert con.sql(
-        "select raw_values->>'petition_id', rule from rejects order by 1"
-    ).fetchall() == [
-        ("P1", "bad_number"),
-        ("P2", "bad_number"),
-    ]
+    clean = con.sql(
+        "select petition_id, registered_on::varchar, persons from petitions order by 1"
+    ).fetchall()
+    rejects = con.sql("select raw_values->>'petition_id', rule from rejects order by 1").fetchall()
+    return clean, rejects
+
+
+def test_a_count_must_be_a_whole_number(tmp_path: Path) -> None:
+    day = "2023-03-01"
+    rows = [("P1", day, "2.5"), ("P2", day, "0.6"), ("P3", day, "3.0"), ("P4", day, "2")]
+    clean, rejects = _petitions(tmp_path, rows)
+    assert clean == [("P3", day, 3), ("P4", day, 2)]
+    assert rejects == [("P1", "bad_number"), ("P2", "bad_number")]
 
 
 def test_a_date_needs_a_year_of_four_digits_in_this_era(tmp_path: Path) -> None:
-    rows = [("P1", "23/2/20"), ("P2", "0000-01-01"), ("P3", "2023年2月20日"), ("P4", "2023/2/20")]
-    text = PET + "".join(f"{p},{d},{T1},来信,,1,否\n" for p, d in rows)
-    _, con = _build(tmp_path, {"pet.csv": text})
-    assert con.sql(
-        "select petition_id, registered_on::varchar from petitions order by 1"
-    ).fetchall() == [("P3", "2023-02-20"), ("P4", "2023-02-20")]
-    assert con.sql(
-        "select raw_values->>'petition_id', rule from rejects order by 1"
-    ).fetchall() == [
-        ("P1", "bad_date"),
-        ("P2", "bad_date"),
-    ]
+    dates = [("P1", "23/2/20"), ("P2", "0000-01-01"), ("P3", "2023年2月20日"), ("P4", "2023/2/20")]
+    clean, rejects = _petitions(tmp_path, [(p, d, "1") for p, d in dates])
+    assert clean == [("P3", "2023-02-20", 1), ("P4", "2023-02-20", 1)]
+    assert rejects == [("P1", "bad_date"), ("P2", "bad_date")]
 
 
 def test_a_later_file_that_changes_only_answers_supersedes(tmp_path: Path) -> None:
