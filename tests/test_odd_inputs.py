@@ -159,3 +159,76 @@ def test_unreadable_files_are_named_with_a_short_reason_that_quotes_no_row(tmp_p
         "unrecognised: row 1 looks like the header of a visits table (走访记录) but lacks its "
         "required column(s) 走访人 (visitor)"
     )
+
+
+def test_hidden_and_lock_files_are_named_and_skipped(tmp_path: Path) -> None:
+    good = PET + f"P1,2023-03-01,{T1},来信,,1,否\n"
+    files: dict[str, str | bytes] = {"pet.csv": good, ".pet.csv": good, "~$pet.csv": good}
+    ex = tmp_path / "ex"
+    (ex / ".git").mkdir(parents=True)
+    (ex / ".git" / "config").write_text("[core]\n")
+    report, con = _build(tmp_path, files)
+    assert con.sql("select petition_id from petitions").fetchall() == [("P1",)]
+    assert sorted((f.path, f.error) for f in report.files if f.path.endswith("pet.csv")) == [
+        (".pet.csv", "skipped: a hidden file"),
+        ("pet.csv", None),
+        ("~$pet.csv", "skipped: an Office lock file, not an export"),
+    ]
+    # a hidden folder (version control, not an export) is not listed at all
+    assert not [f for f in report.files if f.path.startswith(".git")]
+
+
+def test_a_repeated_item_column_is_named_and_loses_nothing(tmp_path: Path) -> None:
+    from exportkit import write_xlsx
+
+    header = [*VIS.strip().split(","), "M1Q1"]
+    visit = ["V2", "2023Q1", H1, G1, "2023-02-20", "入户", "张三", "是", "A", "否"]
+    ex = tmp_path / "ex"
+    ex.mkdir()
+    write_xlsx(
+        ex / "book.xlsx",
+        {
+            "信访": (PET.strip().split(","), [["P1", "2023-03-01", T1, "来信", "", "1", "否"]]),
+            "走访": (header, [visit]),
+        },
+    )
+    csv_visit = ",".join(["V1", *visit[1:]]) + "\n"
+    report, con = _build(
+        tmp_path, {"menu.csv": MENU, "visits.csv": ",".join(header) + "\n" + csv_visit}
+    )
+    assert con.sql("select count(*) from petitions").fetchall() == [(1,)]
+    # the first M1Q1 counts, in the CSV and in the workbook alike
+    assert con.sql("select * from visit_answers order by 1, 2").fetchall() == [
+        ("V1", "M1Q1", "是"),
+        ("V1", "M1Q2", "A"),
+        ("V2", "M1Q1", "是"),
+        ("V2", "M1Q2", "A"),
+    ]
+    assert sorted(con.sql("select file, sheet, column_name from unknown_columns").fetchall()) == [
+        ("book.xlsx", "走访", "M1Q1"),
+        ("visits.csv", None, "M1Q1"),
+    ]
+
+
+def test_a_title_row_holding_a_formula_keeps_row_numbers_right(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    ex = tmp_path / "ex"
+    base_registers(ex)
+    book = xlsxwriter.Workbook(str(ex / "pet.xlsx"))
+    sheet = book.add_worksheet("信访")
+    sheet.write_formula(0, 0, '="谯城区信访登记台账"', None, "谯城区信访登记台账")
+    for i, name in enumerate(PET.strip().split(",")):
+        sheet.write_string(1, i, name)
+    rows = [
+        ["P1", "2023-03-01", T1, "来信", "", "1", "否"],
+        ["P2", "2023-03-01", T1, "XX", "", "1", "否"],
+    ]
+    for r, row in enumerate(rows, start=2):
+        for i, value in enumerate(row):
+            sheet.write_string(r, i, value)
+    book.close()
+    report = wbuild.build(ex, tmp_path / "db")
+    con = duckdb.connect(report.db, read_only=True)
+    # title on Excel row 1, header on row 2, P1 on row 3, P2 on row 4
+    assert con.sql("select row_number, rule from rejects").fetchall() == [(4, "bad_enum")]

@@ -67,13 +67,15 @@ class TableRead:
 
 
 def list_files(folder: Path) -> list[Path]:
-    """Every file below the folder (hidden files and Office lock files aside), sorted by path."""
+    """Every file below the folder, sorted by path, but for those in hidden folders (such as
+    .git: not part of an export). Hidden files and Office lock files are listed (read_file
+    names them as skipped), so that every file of the folder shows in the build report."""
     out = []
     for p in folder.rglob("*"):
         if not p.is_file():
             continue
         rel = p.relative_to(folder)
-        if any(part.startswith(".") or part.startswith("~$") for part in rel.parts):
+        if any(part.startswith(".") for part in rel.parts[:-1]):
             continue
         out.append(p)
     return sorted(out, key=lambda p: p.relative_to(folder).as_posix())
@@ -95,6 +97,10 @@ def read_file(
     ``plan_dir`` first); without it, every table comes back as a Polars frame."""
     rel = path.relative_to(folder).as_posix() if folder else path.name
     suffix = path.suffix.lower()
+    if path.name.startswith("~$"):
+        return [TableRead(rel, None, None, error="skipped: an Office lock file, not an export")]
+    if path.name.startswith("."):
+        return [TableRead(rel, None, None, error="skipped: a hidden file")]
     if suffix not in TABLE_SUFFIXES:
         return [
             TableRead(rel, None, None, error=f"skipped: not a table file ({suffix or 'no suffix'})")
@@ -445,8 +451,11 @@ def _read_workbook(path: Path, rel: str) -> Iterator[TableRead]:
         )
 
 
+# a cell element with a value: <c r="A3"><v>…, also after its formula (<c r="A1"><f>…</f><v>…)
 _ROW_WITH_VALUE = re.compile(
-    rb'<(?:\w+:)?c\b[^>]*?\br="[A-Z]+(\d+)"[^>]*?(?<!/)>\s*<(?:\w+:)?(?:v|is)\b'
+    rb'<(?:\w+:)?c\b[^>]*?\br="[A-Z]+(\d+)"[^>]*?(?<!/)>\s*'
+    rb"(?:<(?:\w+:)?f\b[^>]*?/>\s*|<(?:\w+:)?f\b[^>]*>[^<]*</(?:\w+:)?f>\s*)?"
+    rb"<(?:\w+:)?(?:v|is)\b"
 )
 
 

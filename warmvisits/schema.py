@@ -302,7 +302,13 @@ def match_header(cells: list[object]) -> HeaderMatch | None:
             col = lookup.get(h) or lookup.get(_BRACKETED.sub("", h))
             if col is not None and col not in m.mapping.values():
                 m.mapping[i] = col
-            elif kind.item_columns and ITEM_CODE.match(h.upper()):
+            elif (
+                kind.item_columns
+                and ITEM_CODE.match(h.upper())
+                and h.upper() not in m.item_columns.values()
+            ):
+                # a repeated item column is unknown (named in the report), like any other
+                # repeated column: the first one counts
                 m.item_columns[i] = h.upper()
             else:
                 m.unknown.append(str(cells[i]).strip())
