@@ -305,6 +305,8 @@ def test_every_rule_in_the_sql_is_documented_and_every_documented_rule_is_used()
     used_rejects -= {"复杂"}  # not a rule
     used_warnings = set(re.findall(r"_row, '([a-z_]+)',", sql))
     py = (ROOT / "warmvisits" / "build.py").read_text(encoding="utf-8")
-    used_warnings |= set(re.findall(r"'(unknown_item_column|answer_not_an_option)'", py))
+    used_warnings |= set(
+        re.findall(r"'(unknown_item_column|answer_not_an_option|extra_cells)'", py)
+    )
     assert used_rejects == set(REJECT_RULES)
     assert used_warnings == set(WARNING_RULES)

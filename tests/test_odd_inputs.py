@@ -232,3 +232,35 @@ def test_a_title_row_holding_a_formula_keeps_row_numbers_right(tmp_path: Path) -
     con = duckdb.connect(report.db, read_only=True)
     # title on Excel row 1, header on row 2, P1 on row 3, P2 on row 4
     assert con.sql("select row_number, rule from rejects").fetchall() == [(4, "bad_enum")]
+
+
+def test_cells_beyond_the_header_are_a_warning(tmp_path: Path) -> None:
+    from exportkit import write_xlsx
+
+    # B2: an unquoted comma in 备注 makes one cell too many; B3's extra cell is blank (nothing
+    # lost, no warning); a blank line before B4 keeps the numbering of the lines
+    rows = (
+        f"B1,{H1},,2023-03-02 10:00,王,满意,ok\n"
+        f"B2,{H1},,2023-03-02 10:00,王,满意,已解决,群众满意\n"
+        f"B3,{H1},,2023-03-02 10:00,王,满意,ok,\n"
+        "\n"
+        f"B4,{H1},,2023-03-02 10:00,王,满意,ok,,多出来\n"
+    )
+    ex = tmp_path / "ex"
+    ex.mkdir()
+    header = CB.strip().split(",")
+    write_xlsx(
+        ex / "cb.xlsx",
+        {"回访": (header, [["B5", H1, "", "2023-03-02 10:00", "王", "满意", "ok", "", "多"]])},
+    )
+    _, con = _build(tmp_path, {"callbacks.csv": CB + rows})
+    assert con.sql("select callback_id, comment from callbacks order by 1").fetchall() == [
+        ("B1", "ok"),
+        ("B2", "已解决"),
+        ("B3", "ok"),
+        ("B4", "ok"),
+        ("B5", "ok"),
+    ]
+    assert con.sql(
+        "select file, row_number from warnings where rule = 'extra_cells' order by 1, 2"
+    ).fetchall() == [("callbacks.csv", 3), ("callbacks.csv", 6), ("cb.xlsx", 2)]

@@ -185,6 +185,7 @@ def build(
             )
         for script in [s for s in scripts if _BEFORE_LOAD <= s.name < _BEFORE_ANSWERS]:
             _run_script(con, script, say)
+        _extra_cell_warnings(con, reads)
         t = time.perf_counter()
         items = _answer_checks(con, reads)
         say(f"answers checked against the menu: {time.perf_counter() - t:.1f} s")
@@ -566,6 +567,23 @@ def _run_script(con: duckdb.DuckDBPyConnection, script: Path, say: Progress) -> 
 
 
 # ---------------------------------------------------------------------------- answers
+
+
+def _extra_cell_warnings(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> None:
+    """A warning for each row with cells beyond its header's last column (the readers found
+    them; those cells are not read)."""
+    rows = [
+        (tr.kind, tr.path, tr.sheet, row)
+        for tr in reads
+        if tr.kind is not None
+        for row in tr.extra_cells
+    ]
+    if rows:
+        con.executemany(
+            "insert into warnings_acc values ($1, $2, $3, $4, 'extra_cells', "
+            "'cells to the right of the header''s last column are not read')",
+            rows,
+        )
 
 
 def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> list[str]:

@@ -64,6 +64,9 @@ class TableRead:
     item_columns: list[str] = field(default_factory=list)
     blank_rows: int = 0
     plan: CsvPlan | None = None
+    # rows (numbered as a person sees them) holding cells beyond the header's last column:
+    # those cells are not read, and the build warns about each row (extra_cells)
+    extra_cells: list[int] = field(default_factory=list)
 
 
 def list_files(folder: Path) -> list[Path]:
@@ -218,7 +221,27 @@ def _read_csv(path: Path, rel: str, plan_dir: Path | None = None) -> TableRead:
     )
     frame.columns = [f"c{i}" for i in range(frame.width)]
     # line numbers: header on line header_index+1, first data row on header_index+2
-    return _shape(frame, match, rel, None, first_row=header_index + 2)
+    read = _shape(frame, match, rel, None, first_row=header_index + 2)
+    header = next(csv.reader([head_lines[header_index]], delimiter=separator, quotechar='"'))
+    named = [i for i, v in enumerate(header) if v.strip()]
+    read.extra_cells = _rows_with_extra_cells(text, header_index, separator, max(named) + 1)
+    return read
+
+
+def _rows_with_extra_cells(text: str, header_index: int, separator: str, width: int) -> list[int]:
+    """The rows of a CSV with a non-blank cell past the header's last named column (``width``
+    cells)
+    (Polars drops them, and DuckDB's reader refuses such a file, so it comes here). Only this
+    reader, taken for the few files DuckDB cannot load, pays for the pass."""
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"')
+    out = []
+    try:
+        for i, row in enumerate(rows):
+            if i > header_index and len(row) > width and any(c.strip() for c in row[width:]):
+                out.append(i + 1)
+    except csv.Error:
+        pass  # what Python's reader cannot split, Polars read: the warning is only a help
+    return out
 
 
 def _planned_csv(path: Path, rel: str, plan_dir: Path) -> TableRead | None:
@@ -446,9 +469,19 @@ def _read_workbook(path: Path, rel: str) -> Iterator[TableRead]:
         header_index, match = found
         first_excel_row = offsets.get(name, 1)
         body = frame.slice(header_index + 1)
-        yield _shape(
-            body, match, rel, name, first_row=first_excel_row + header_index + 1, excel=True
-        )
+        first_row = first_excel_row + header_index + 1
+        read = _shape(body, match, rel, name, first_row=first_row, excel=True)
+        # cells to the right of the header's last named column are not read: say where
+        named = [i for i, v in enumerate(head_rows[header_index]) if v.strip()]
+        beyond = body.columns[max(named) + 1 :] if named else []
+        if beyond:
+            mask = body.select(
+                pl.any_horizontal(
+                    [pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "") for c in beyond]
+                )
+            ).to_series()
+            read.extra_cells = [first_row + i for i in mask.arg_true().to_list()]
+        yield read
 
 
 # a cell element with a value: <c r="A3"><v>…, also after its formula (<c r="A1"><f>…</f><v>…)

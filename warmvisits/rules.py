@@ -32,4 +32,5 @@ WARNING_RULES: dict[str, str] = {
     "answer_not_an_option": "an answer outside its question's options: the answer is blanked",
     "unknown_item_column": "a visit column looks like a menu item but the menu has no such item",
     "bad_phone": "a phone number that is not 11 digits or a 0558- landline: kept as given",
+    "extra_cells": "a row has cells to the right of the header's last column: they are not read",
 }
