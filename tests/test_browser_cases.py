@@ -38,10 +38,17 @@ def test_click_overdue_case_opens_timeline(app_server: str, small_db: Path, page
     page.wait_for_timeout(500)
     box = grid.bounding_box()
     assert box is not None
-    # the first data row: below the 35 px header; click its row-selection cell at the left edge
-    page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)
-    wait_for_app(page, 60_000)
     heading = page.get_by_text("的流转过程").first
+    # the first data row: below the 35 px header; click its row-selection cell at the left edge.
+    # A click that lands before the grid takes input does nothing: click again, up to 3 times
+    for _ in range(3):
+        page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)
+        wait_for_app(page, 60_000)
+        try:
+            heading.wait_for(state="visible", timeout=15_000)
+            break
+        except Exception:  # noqa: S112 - the click is tried again, and the wait below decides
+            continue
     heading.wait_for(state="visible", timeout=30_000)
     case_id = heading.inner_text().split(" ")[1]
     assert case_id  # 事项 <id> 的流转过程

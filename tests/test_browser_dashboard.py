@@ -13,6 +13,7 @@ import io
 import os
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import duckdb
@@ -228,11 +229,17 @@ def test_map_polygons_draw(page: object, app_server: str, last_round: str) -> No
     open_app(page, f"{app_server}/coverage?quarter={last_round}")
     canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first  # type: ignore[attr-defined]
     canvas.wait_for(timeout=30_000)
-    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
     from PIL import Image
 
-    image = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")
-    colours = image.getcolors(maxcolors=1 << 16) or []
+    # deck.gl draws when its layers are ready, some time after the canvas exists: look again
+    # for up to 20 s rather than once after a fixed pause (a slow machine drew later)
+    colours: list[Any] = []
+    for _ in range(20):
+        page.wait_for_timeout(1000)  # type: ignore[attr-defined]
+        image = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")
+        colours = image.getcolors(maxcolors=1 << 16) or []
+        if len(colours) > 3:
+            break
     # more than the blank background: filled polygons in several colours
     assert len(colours) > 3
     screenshot(page, "coverage_map")
