@@ -229,10 +229,10 @@ def _read_csv(path: Path, rel: str, plan_dir: Path | None = None) -> TableRead:
 
 
 def _rows_with_extra_cells(text: str, header_index: int, separator: str, width: int) -> list[int]:
-    """The rows of a CSV with a non-blank cell past the header's last named column (``width``
-    cells)
-    (Polars drops them, and DuckDB's reader refuses such a file, so it comes here). Only this
-    reader, taken for the few files DuckDB cannot load, pays for the pass."""
+    """The rows of a CSV with a non-blank cell past the header's last named column (its
+    ``width`` cells): Polars drops such cells, and DuckDB's reader refuses a file that has
+    them, so the file comes here. Only this reader, taken for the few files DuckDB cannot
+    load, pays for the pass."""
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"')
     out = []
     try:
