@@ -32,7 +32,9 @@ def _verdict(e: sampling.Estimate) -> str:
 
 
 def _ci_text(row: dict[str, float | None]) -> str:
-    """'91.2%–96.0%': a confidence interval from a row's ci_low and ci_high."""
+    """'91.2%–96.0%': a confidence interval from a row's ci_low and ci_high; '—' without one."""
+    if row["ci_low"] is None:
+        return ui.fmt_pct(None)
     return f"{ui.fmt_pct(row['ci_low'])}–{ui.fmt_pct(row['ci_high'])}"
 
 
@@ -45,11 +47,7 @@ def _results_table(per: pl.DataFrame, by: str, names: dict[str, str]) -> None:
     ).with_columns(
         ui.each(per["answer_rate"], ui.fmt_pct, "answer_rate").fill_null(DASH),
         ui.each(per["rate"], ui.fmt_pct, "rate").fill_null(DASH),
-        ui.each(
-            per.select("ci_low", "ci_high"),
-            lambda s: _ci_text(s) if s["ci_low"] is not None else ui.fmt_pct(None),
-            "ci",
-        ),
+        ui.each(per.select("ci_low", "ci_high"), _ci_text, "ci"),
     )
     st.dataframe(
         view.rename({c: t(f"satisfaction.col.{c}") for c in view.columns}),
@@ -220,11 +218,7 @@ def _backcheck(m: pl.DataFrame) -> None:
     table = table.sort("share", descending=True)  # by the share, not by its text
     view = table.select("leader_name", "grid_code", "checked", "not_as_recorded").with_columns(
         ui.each(table["share"], ui.fmt_pct, "share"),
-        ui.each(
-            table.select("ci_low", "ci_high"),
-            _ci_text,
-            "ci",
-        ),
+        ui.each(table.select("ci_low", "ci_high"), _ci_text, "ci"),
     )
     st.dataframe(
         view.rename({c: t(f"satisfaction.col.{c}") for c in view.columns}),

@@ -202,7 +202,7 @@ def _read_csv(path: Path, rel: str, plan_dir: Path | None = None) -> TableRead:
     found = _csv_header(head_lines)
     if found is None:
         return TableRead(rel, None, None, error=_no_header_reason(list(csv.reader(head_lines))))
-    header_index, match, separator, _width = found
+    header_index, match, separator, _ = found
     if b"\r" in utf8 and utf8.count(b"\r") != utf8.count(b"\r\n"):
         # lines ended by a carriage return alone (old Mac files): Polars knows only \n
         utf8 = re.sub(rb"\r(?!\n)", b"\n", utf8)
@@ -223,9 +223,15 @@ def _read_csv(path: Path, rel: str, plan_dir: Path | None = None) -> TableRead:
     # line numbers: header on line header_index+1, first data row on header_index+2
     read = _shape(frame, match, rel, None, first_row=header_index + 2)
     header = next(csv.reader([head_lines[header_index]], delimiter=separator, quotechar='"'))
-    named = [i for i, v in enumerate(header) if v.strip()]
-    read.extra_cells = _rows_with_extra_cells(text, header_index, separator, max(named) + 1)
+    width = _named_width(header)
+    read.extra_cells = _rows_with_extra_cells(text, header_index, separator, width)
     return read
+
+
+def _named_width(header: list[str]) -> int:
+    """The cells of a header row up to its last named one: what the readers read of a row."""
+    named = [i for i, v in enumerate(header) if v.strip()]
+    return max(named) + 1 if named else 0
 
 
 def _rows_with_extra_cells(text: str, header_index: int, separator: str, width: int) -> list[int]:
@@ -313,13 +319,11 @@ def _scan_lines(path: Path, sink: BinaryIO | None = None) -> tuple[int, bool]:
                 prev_cr = buf[n - 1] == 0x0D
                 lf = buf.count(b"\n", 0, n)
                 n_lf += lf
-                end = n  # past the chunk's last byte that is not a line end
+                # past the chunk's last byte that is not a line end (a copy of the chunk only
+                # when it ends with one)
+                end = n
                 if buf[n - 1] in (0x0A, 0x0D):
-                    last = view[max(0, n - 64) : n].tobytes().rstrip(b"\r\n")
-                    if last:
-                        end = max(0, n - 64) + len(last)
-                    else:
-                        end = len(view[:n].tobytes().rstrip(b"\r\n"))
+                    end = len(view[:n].tobytes().rstrip(b"\r\n"))
                 if end:
                     content, tail_lf = True, buf.count(b"\n", end, n)
                 else:
@@ -371,30 +375,24 @@ def _write_scratch(plan_dir: Path, bound: int, fill: Callable[[BinaryIO], _T]) -
     container, is full long before the disk is), else in ``plan_dir``. Returns the copy and
     what ``fill`` returned; the copy is removed when ``fill`` raises."""
     name = f"{uuid.uuid4().hex}.csv"
-    for folder in scratch_dirs(plan_dir)[:-1]:
+    for folder in scratch_dirs(plan_dir):
+        last = folder == plan_dir
         try:
-            if shutil.disk_usage(folder.parent).free < bound + _SHM_SPARE:
+            if not last and shutil.disk_usage(folder.parent).free < bound + _SHM_SPARE:
                 continue
-            folder.mkdir(exist_ok=True)
-        except OSError:
-            continue
-        target = folder / name
-        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / name
             with target.open("wb") as sink:
                 return target, fill(sink)
         except OSError:
-            target.unlink(missing_ok=True)  # full after all: the disk, from the start
+            (folder / name).unlink(missing_ok=True)
+            if last:
+                raise
+            # full after all: the next folder, from the start
         except BaseException:
-            target.unlink(missing_ok=True)
+            (folder / name).unlink(missing_ok=True)
             raise
-    plan_dir.mkdir(parents=True, exist_ok=True)
-    target = plan_dir / name
-    try:
-        with target.open("wb") as sink:
-            return target, fill(sink)
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
+    raise AssertionError("unreachable: plan_dir is always the last folder")
 
 
 def _csv_plan(
@@ -472,8 +470,7 @@ def _read_workbook(path: Path, rel: str) -> Iterator[TableRead]:
         first_row = first_excel_row + header_index + 1
         read = _shape(body, match, rel, name, first_row=first_row, excel=True)
         # cells to the right of the header's last named column are not read: say where
-        named = [i for i, v in enumerate(head_rows[header_index]) if v.strip()]
-        beyond = body.columns[max(named) + 1 :] if named else []
+        beyond = body.columns[_named_width(head_rows[header_index]) :]
         if beyond:
             mask = body.select(
                 pl.any_horizontal(
