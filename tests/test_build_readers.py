@@ -365,11 +365,49 @@ def test_lines_are_counted_across_chunks_as_in_the_whole_file(
         body = data.rstrip(b"\r\n")
         expected_lines = body.count(b"\n") + (1 if body else 0)
         expected_lone_cr = data.count(b"\r") != data.count(b"\r\n")
-        assert ingest._scan_lines(path) == (expected_lines, expected_lone_cr), data
+        assert ingest._scan_lines(path) == (expected_lines, expected_lone_cr, False), data
         # transcoding GB18030 on the way gives the same counts and the text as UTF-8
         text = data.decode("ascii").replace("a", "张")
         path.write_bytes(text.encode("gb18030"))
         out = tmp_path / f"{i}.utf8"
         with out.open("wb") as sink:
-            assert ingest._scan_lines(path, sink) == (expected_lines, expected_lone_cr)
+            assert ingest._scan_lines(path, sink) == (expected_lines, expected_lone_cr, False)
         assert out.read_bytes() == text.encode("utf-8")
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 64, 1 << 20])
+def test_white_space_after_the_header_is_found_across_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    # a planned CSV is loaded without the per-row trim test only when the reader found no
+    # white space after its header; any white space character (a cut between two chunks
+    # included), and only those, must be found. Expected: Python's own str.isspace over the
+    # text after the first `skip` lines, line ends aside.
+    import random
+
+    import warmvisits.ingest as ingest
+
+    monkeypatch.setattr(ingest, "_CHUNK", chunk)
+    rng = random.Random(11)
+    # white space of every byte length, and characters sharing a first byte with some
+    # (U+00B7 ·, U+2014 —, U+201C “, U+3001 、, U+1681, U+205E)
+    alphabet = ["a", ",", "张", "\n", "·", "—", "“", "、", "\u1681", "\u205e"]
+    spaces = [" ", "\t", "\x0b", "\x0c", "\x85", "\xa0", "\u1680", "\u2003", "\u2028"]
+    spaces += ["\u202f", "\u205f", "\u3000"]
+    assert all(c.isspace() for c in spaces) and not any(c.isspace() for c in alphabet[4:])
+    cases = ["", "a", " a", "a\n", "a \nb", "\u3000\nb,c"]
+    for _ in range(80):
+        text = [rng.choice(alphabet) for _ in range(rng.randrange(1, 40))]
+        if rng.random() < 0.5:
+            text.insert(rng.randrange(len(text) + 1), rng.choice(spaces))
+        cases.append("".join(text))
+    for i, text in enumerate(cases):
+        for skip in (0, 1, 2):
+            body = "\n".join(text.split("\n")[skip:]) if text.count("\n") >= skip else ""
+            expected = any(c.isspace() and c not in "\r\n" for c in body)
+            path = tmp_path / f"{i}.csv"
+            path.write_bytes(text.encode("utf-8"))
+            assert ingest._scan_lines(path, skip=skip)[2] is expected, (text, skip)
+            path.write_bytes(text.encode("gb18030"))
+            with (tmp_path / f"{i}.utf8").open("wb") as sink:
+                assert ingest._scan_lines(path, sink, skip)[2] is expected, (text, skip)

@@ -31,7 +31,14 @@ import duckdb
 import polars as pl
 
 from warmvisits import db as dbmod
-from warmvisits.ingest import TableRead, list_files, prune_stale_scratch, read_file, scratch_dirs
+from warmvisits.ingest import (
+    WHITESPACE,
+    TableRead,
+    list_files,
+    prune_stale_scratch,
+    read_file,
+    scratch_dirs,
+)
 from warmvisits.schema import (
     ANSWER_OPTIONS,
     ENUMS,
@@ -222,18 +229,14 @@ def build(
 # ---------------------------------------------------------------------------- raw tables
 
 
-def _empty_raw(kind: str) -> pl.DataFrame:
-    cols: dict[str, Any] = {c: pl.String for c in KINDS[kind].names}
-    cols.update(
-        {
-            "_file": pl.String,
-            "_sheet": pl.String,
-            "_row": pl.Int64,
-            "_rid": pl.Int64,
-            "_odd": pl.String,
-        }
-    )
-    return pl.DataFrame(schema=cols)
+def _empty_raw(kind: str) -> str:
+    """SQL: no rows, with the columns of a loaded table of ``kind`` (every cell text). Plain
+    SQL rather than an empty Polars frame: registering the first frame imports pyarrow, a
+    third of a second before the first file could start loading."""
+    cols = [f'null::varchar as "{c}"' for c in KINDS[kind].names]
+    cols += ["null::varchar as _file", "null::varchar as _sheet", "null::bigint as _row"]
+    cols += ["null::bigint as _rid", "null::varchar as _odd"]
+    return f"select {', '.join(cols)} where false"
 
 
 def _exact_answer(cell: str) -> str:
@@ -272,15 +275,8 @@ def _odd_cells(items: list[tuple[str, str]], loaded: list[str] | None = None) ->
     return f"case when {' or '.join(odd)} then '{{' || concat_ws(',', {pairs}) || '}}' end"
 
 
-# what Polars' strip_chars() removes (Unicode White_Space), for DuckDB's trim(s, characters)
-_WHITESPACE = (
-    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
-    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-
-
-# RE2: a cell, in text cells joined by U+0001, that starts or ends with _WHITESPACE
-_WS_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _WHITESPACE) + "]"
+# RE2: a cell, in text cells joined by U+0001, that starts or ends with WHITESPACE
+_WS_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"
 _EDGE_WHITESPACE = f"(^|\\x{{1}}){_WS_CLASS}|{_WS_CLASS}(\\x{{1}}|$)"
 
 
@@ -318,11 +314,11 @@ def _load_raw(
     con.execute(f"attach ':memory:' as {_RAW_DB}")
     for kind in KIND_ORDER:
         # identifiers below come from warmvisits.schema, never from the files
-        con.register("empty_raw", _empty_raw(kind))
+        con.execute(f"create or replace temp view empty_raw as {_empty_raw(kind)}")
         con.execute(
             f"create table {_RAW_DB}.rawp_{kind} as from {_staged(kind, 'empty_raw')}"  # noqa: S608
         )
-        con.unregister("empty_raw")
+    con.execute("drop view empty_raw")
     (threads,) = con.sql("select current_setting('threads')").fetchall()[0]
     results: dict[int, list[tuple[TableRead, str | None]]] = {}
     lock = threading.Lock()
@@ -437,13 +433,14 @@ def _load_plan(
     assert plan is not None and tr.kind is not None
     kind = KINDS[tr.kind]
     cells = []
-    ws = _sql_text(_WHITESPACE)
+    ws = _sql_text(WHITESPACE)
     for idx, name in plan.columns.items():
         # trim(s, characters) is slow: only the cells of rows that have a cell starting or
-        # ending with white space (_ws, below) take it
-        cells.append(
-            f"nullif(case when _ws then trim(c{idx}, {ws}) else c{idx} end, '') as \"{name}\""
+        # ending with white space (_ws, below) take it, and none in a file without white space
+        cell = (
+            f"case when _ws then trim(c{idx}, {ws}) else c{idx} end" if plan.padded else f"c{idx}"
         )
+        cells.append(f"nullif({cell}, '') as \"{name}\"")
     for name in kind.names:
         if name not in plan.columns.values():
             cells.append(f'null::varchar as "{name}"')
@@ -453,9 +450,13 @@ def _load_plan(
     casts = "".join(f', {_exact_answer(cell)} as "{code}"' for code, cell in items)
     # one pattern a row over its text cells joined by U+0001, instead of a test of each cell's
     # first and last character (which cost a sixth of the file's load): true when a cell
-    # starts or ends with white space (or holds U+0001 itself, which only costs a trim)
-    text = ", ".join(f"c{idx}" for idx in plan.columns) or "''"
-    casts += f", regexp_matches(concat_ws(chr(1), {text}), {_sql_text(_EDGE_WHITESPACE)}) as _ws"
+    # starts or ends with white space (or holds U+0001 itself, which only costs a trim). The
+    # reader found whether the file holds any white space at all (CsvPlan.padded): a file
+    # without any (as the demo's) skips the test
+    if plan.padded:
+        text = ", ".join(f"c{idx}" for idx in plan.columns) or "''"
+        edge = _sql_text(_EDGE_WHITESPACE)
+        casts += f", regexp_matches(concat_ws(chr(1), {text}), {edge}) as _ws"
     cast_items = [f'"{code}"' for code, _ in items]
     cells += cast_items
     cells.append(f"{_odd_cells(items, cast_items)} as _odd")

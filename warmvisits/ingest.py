@@ -50,6 +50,9 @@ class CsvPlan:
     columns: dict[int, str]  # cell index -> kind column (text trimmed, blank -> NULL)
     items: dict[int, str]  # cell index -> menu item code (kept as exported, blank -> NULL)
     data_lines: int  # physical lines after the header
+    # white space somewhere after the header: only then may a cell need trimming (a file
+    # without any is loaded without the test of each row for cells to trim)
+    padded: bool = True
 
 
 @dataclass
@@ -295,14 +298,83 @@ def _planned_csv(path: Path, rel: str, plan_dir: Path) -> TableRead | None:
 
 _CHUNK = 1 << 20  # bytes read at a time while counting lines and transcoding
 
+# what Polars' strip_chars() removes (Unicode White_Space): the white space a text cell is
+# trimmed of, by both readers (DuckDB's trim(s, characters) takes this string)
+WHITESPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# the same in UTF-8, without the line ends (in a planned CSV every line end ends a record):
+# the one-byte characters, and the longer ones by their first byte
+_WS_BYTES = [c.encode("utf-8") for c in WHITESPACE if c not in "\r\n"]
+_WS_ASCII = [b for b in _WS_BYTES if len(b) == 1]
+_WS_BY_LEAD: dict[int, set[bytes]] = {}
+for _seq in _WS_BYTES:
+    if len(_seq) > 1:
+        _WS_BY_LEAD.setdefault(_seq[0], set()).add(_seq)
+_WS_LONGEST = max(len(b) for b in _WS_BYTES)
 
-def _scan_lines(path: Path, sink: BinaryIO | None = None) -> tuple[int, bool]:
+
+def _has_whitespace(buf: bytes | bytearray, start: int, end: int) -> bool:
+    """Whether UTF-8 ``buf[start:end]`` holds a WHITESPACE character other than a line end.
+    A character cut off at ``end`` is not seen (the caller looks at the seams between
+    chunks). One-byte searches (memchr) do nearly all the work: a longer character is looked
+    at only where its first byte occurs, and for U+3000 (whose first byte starts all CJK
+    punctuation) the whole sequence is searched for."""
+    if any(buf.find(b, start, end) >= 0 for b in _WS_ASCII):
+        return True
+    for lead, seqs in _WS_BY_LEAD.items():
+        first = bytes([lead])
+        i = buf.find(first, start, end)
+        if i >= 0 and len(seqs) == 1:
+            (seq,) = seqs
+            if buf.find(seq, i, end) >= 0:
+                return True
+            continue
+        while i >= 0:
+            if any(buf[i : i + len(s)] == s for s in seqs if i + len(s) <= end):
+                return True
+            i = buf.find(first, i + 1, end)
+    return False
+
+
+class _WhitespaceScan:
+    """Whether a UTF-8 text, fed chunk by chunk, holds white space (:func:`_has_whitespace`)
+    after its first ``skip`` lines (the title rows and the header, which may hold some)."""
+
+    def __init__(self, skip: int) -> None:
+        self.skip = skip
+        self.found = False
+        self._tail = b""  # the last bytes of the text so far, for a character across chunks
+
+    def feed(self, buf: bytes | bytearray, n: int) -> None:
+        if self.found or not n:
+            return
+        start = 0
+        while self.skip and start < n:
+            j = buf.find(b"\n", start, n)
+            start = n if j < 0 else j + 1
+            self.skip -= j >= 0
+        if self.skip:
+            return
+        seam = self._tail + bytes(buf[start : min(n, start + _WS_LONGEST - 1)])
+        self.found = _has_whitespace(seam, 0, len(seam)) or _has_whitespace(buf, start, n)
+        keep = _WS_LONGEST - 1
+        self._tail = (self._tail + bytes(buf[max(start, n - keep) : n]))[-keep:]
+
+
+def _scan_lines(
+    path: Path, sink: BinaryIO | None = None, skip: int | None = None
+) -> tuple[int, bool, bool]:
     """Read ``path`` in chunks: its number of lines, not counting empty lines at the very end
-    (DuckDB skips them; Polars finds them blank), and whether it has a carriage return that
-    does not end a line. With ``sink``, the file is GB18030: its text is written there as
-    UTF-8 (raises UnicodeDecodeError when it is not GB18030). Line ends are found in the
-    GB18030 bytes themselves: bytes 0x0A and 0x0D never occur inside one of its characters."""
+    (DuckDB skips them; Polars finds them blank), whether it has a carriage return that
+    does not end a line, and (with ``skip``) whether its text after the first ``skip`` lines
+    holds white space (:class:`_WhitespaceScan`; without ``skip``, False). With ``sink``, the
+    file is GB18030: its text is written there as UTF-8 (raises UnicodeDecodeError when it is
+    not GB18030). Line ends are found in the GB18030 bytes themselves: bytes 0x0A and 0x0D
+    never occur inside one of its characters."""
     decoder = codecs.getincrementaldecoder("gb18030")() if sink is not None else None
+    ws = _WhitespaceScan(skip) if skip is not None else None
     buf = bytearray(_CHUNK)
     view = memoryview(buf)
     n_lf = n_cr = n_crlf = 0
@@ -329,12 +401,21 @@ def _scan_lines(path: Path, sink: BinaryIO | None = None) -> tuple[int, bool]:
                 else:
                     tail_lf += lf
                 if decoder is not None and sink is not None:
-                    sink.write(decoder.decode(view[:n]).encode("utf-8"))
+                    out = decoder.decode(view[:n]).encode("utf-8")
+                    sink.write(out)
+                    if ws is not None:
+                        ws.feed(out, len(out))
+                elif ws is not None:
+                    ws.feed(buf, n)
             if decoder is not None and sink is not None:
-                sink.write(decoder.decode(b"", True).encode("utf-8"))
+                out = decoder.decode(b"", True).encode("utf-8")
+                sink.write(out)
+                if ws is not None:
+                    ws.feed(out, len(out))
     finally:
         view.release()
-    return n_lf - tail_lf + (1 if content else 0), n_cr != n_crlf
+    padded = ws is not None and ws.found
+    return n_lf - tail_lf + (1 if content else 0), n_cr != n_crlf, padded
 
 
 # a transcoded copy goes to memory-backed storage when there is room: writing 60 MB to this
@@ -411,12 +492,12 @@ def _csv_plan(
     ``data_lines``."""
     source, temporary = path, False
     if encoding in ("utf-8", "utf-8-sig"):
-        lines, lone_cr = _scan_lines(path)
+        lines, lone_cr, padded = _scan_lines(path, skip=header_index + 1)
     else:
         # UTF-8 takes at most 3 bytes for GB18030's 2 (and 4 for its 4)
         try:
-            source, (lines, lone_cr) = _write_scratch(
-                plan_dir, size * 3 // 2 + 16, lambda sink: _scan_lines(path, sink)
+            source, (lines, lone_cr, padded) = _write_scratch(
+                plan_dir, size * 3 // 2 + 16, lambda sink: _scan_lines(path, sink, header_index + 1)
             )
         except UnicodeDecodeError:
             return None
@@ -434,6 +515,7 @@ def _csv_plan(
         columns=dict(match.mapping),
         items=dict(match.item_columns),
         data_lines=lines - header_index - 1,
+        padded=padded,
     )
 
 

@@ -51,7 +51,13 @@ create or replace temp macro wv_ts(s) as date_trunc(
     ) + interval 500 millisecond
 );
 
-create or replace temp macro wv_date(s) as cast(wv_ts(s) as date);
+-- a date without a time of day (2023-02-20, 2023/2/20), the common form, is cast as it is:
+-- rounding to the second cannot move it to another day
+create or replace temp macro wv_date(s) as
+    case when regexp_full_match(s, '(19|20)[0-9]{2}(-[0-9]{1,2}-[0-9]{1,2}|/[0-9]{1,2}/[0-9]{1,2})')
+        then try_cast(replace(s, '/', '-') as date)
+        else cast(wv_ts(s) as date)
+    end;
 
 -- round / quarter: 2023Q1, 2023-Q1, 2023年第一季度, 2023年一季度 -> '2023Q1'
 create or replace temp macro wv_round(s) as (

@@ -10,16 +10,22 @@
 --                    codes are not stored)
 --   s_grid_code      likewise
 --   s_visit_on       the visit date (wv_date), NULL when not a date of the contract
---   s_method         入户 / 电话 / 未联系上 (English aliases accepted), NULL when not one
---   s_form_version   城市版 / 农村版, NULL when blank or not one
+--   s_method         入户 / 电话 / 未联系上 (English aliases accepted) as the enumeration
+--                    visit_method (one byte), NULL when not one
+--   s_form_version   城市版 / 农村版 as the enumeration visit_form, NULL when blank or not one
 -- The raw columns stay beside them, for the rejects. visit_id is the supersession key as
 -- loaded: the loader trimmed it, like every text cell.
 create or replace temp macro wv_stage_visits(tbl) as table
 select *,
     wv_round(round) as s_round,
-    nullif(wv_code(household_id), household_id) as s_household_id,
-    nullif(wv_code(grid_code), grid_code) as s_grid_code,
+    -- wv_code changes only a code with '.', 'E' or 'e' in it (a loaded cell is trimmed)
+    case when contains(household_id, '.') or contains(household_id, 'E')
+        or contains(household_id, 'e') then nullif(wv_code(household_id), household_id)
+    end as s_household_id,
+    case when contains(grid_code, '.') or contains(grid_code, 'E')
+        or contains(grid_code, 'e') then nullif(wv_code(grid_code), grid_code)
+    end as s_grid_code,
     wv_date(visit_date) as s_visit_on,
-    wv_enum('method', method) as s_method,
-    wv_enum('visit_form_version', form_version) as s_form_version
+    wv_enum('method', method)::visit_method as s_method,
+    wv_enum('visit_form_version', form_version)::visit_form as s_form_version
 from query_table(tbl);

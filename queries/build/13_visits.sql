@@ -72,8 +72,7 @@ create table visit_rows as
 select s.visit_id, s.s_round as round,
     right(coalesce(s.s_household_id, s.household_id), 4)::usmallint as household_no,
     coalesce(s.s_grid_code, s.grid_code) as grid_code, s.s_visit_on as visit_on,
-    s.s_method::visit_method as method, s.visitor,
-    s.s_form_version::visit_form as form_version, s.problems_raised,
+    s.s_method as method, s.visitor, s.s_form_version as form_version, s.problems_raised,
     s.* exclude (_file, _sheet, _row, _rid, visit_id, round, household_id, grid_code,
         visit_date, method, visitor, form_version, problems_raised, s_round, s_household_id,
         s_grid_code, s_visit_on, s_method, s_form_version)
