@@ -22,29 +22,39 @@ select _rid, _file, _sheet, _row, visit_id as _key, visit_id, round as round_raw
 from (select *, null::answer_value as M0Q0 from raw_visits);
 
 -- one narrow row per staged row: its state and the rule it breaks (the values stay in
--- stg_visits, so the 4 million rows are not copied once more)
+-- raw_visits, so the 4 million rows are not copied once more). Where the row is found, and its
+-- key, are kept only for the rows that need them (the rejects and the superseded): four
+-- million file names are strings too long to store inline
 create or replace temp table chk_visits as
-select v._rid, v._file, v._sheet, v._row, v._key, v._state, v._winner_file,
-    case
-        when v._state in ('same', 'superseded') then '~' || v._state
-        when v._state = 'duplicate' then 'duplicate_key'
-        when v.visit_id is null or v.round_raw is null or v.household_id is null
-            or v.grid_code is null or v.visit_date_raw is null or v.method_raw is null
-            or v.visitor is null then 'missing_required'
-        when v.round is null then 'bad_round'
-        -- a visit that matches a clean household and its grid has well-formed codes (step 11
-        -- checked them), so the patterns run only on the few rows that do not
-        when (h.household_id is null or h.grid_code <> v.grid_code)
-            and (not regexp_full_match(v.household_id, '[0-9]{15}-[0-9]{4}')
-                or not regexp_full_match(v.grid_code, '[0-9]{15}')) then 'bad_code'
-        when v.visit_on is null then 'bad_date'
-        when v.method is null or (v.form_version_raw is not null and v.form_version is null)
-            then 'bad_enum'
-        when h.household_id is null then 'unknown_household'
-        when h.grid_code <> v.grid_code then 'visit_grid_mismatch'
-    end as _rule
-from wv_resolve('stg_visits_parsed') v
-left join households h on h.household_id = v.household_id;
+select _rid, _state, _rule,
+    case when _rule is not null then _file end as _file,
+    case when _rule is not null then _sheet end as _sheet,
+    case when _rule is not null then _row end as _row,
+    case when _rule is not null then _key end as _key,
+    _winner_file
+from (
+    select v._rid, v._file, v._sheet, v._row, v._key, v._state, v._winner_file,
+        case
+            when v._state in ('same', 'superseded') then '~' || v._state
+            when v._state = 'duplicate' then 'duplicate_key'
+            when v.visit_id is null or v.round_raw is null or v.household_id is null
+                or v.grid_code is null or v.visit_date_raw is null or v.method_raw is null
+                or v.visitor is null then 'missing_required'
+            when v.round is null then 'bad_round'
+            -- a visit that matches a clean household and its grid has well-formed codes (step
+            -- 11 checked them), so the patterns run only on the few rows that do not
+            when (h.household_id is null or h.grid_code <> v.grid_code)
+                and (not regexp_full_match(v.household_id, '[0-9]{15}-[0-9]{4}')
+                    or not regexp_full_match(v.grid_code, '[0-9]{15}')) then 'bad_code'
+            when v.visit_on is null then 'bad_date'
+            when v.method is null or (v.form_version_raw is not null and v.form_version is null)
+                then 'bad_enum'
+            when h.household_id is null then 'unknown_household'
+            when h.grid_code <> v.grid_code then 'visit_grid_mismatch'
+        end as _rule
+    from wv_resolve('stg_visits_parsed') v
+    left join households h on h.household_id = v.household_id
+);
 
 insert into rejects_acc
 select 'visits', c._file, c._sheet, c._row, c._rule,
