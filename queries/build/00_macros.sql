@@ -14,11 +14,13 @@ create or replace temp macro wv_norm(s) as regexp_replace(lower(trim(s)), '[\s_]
 -- (warmvisits/build.py). This gives those texts as a map item_code -> text.
 create or replace temp macro wv_odd_map(s) as json_transform(s, '"MAP(VARCHAR, VARCHAR)"');
 
--- a code or phone number, also when Excel stored it as a number (3.41602101001E+11, 13812345678.0)
+-- a code or phone number, also when Excel stored it as a number (3.41602101001E+11, 13812345678.0).
+-- A loaded cell is trimmed already (warmvisits/build.py): a cell without '.', 'E' or 'e' is the
+-- code as it is
 create or replace temp macro wv_code(s) as (
     case
         when s is null then null
-        when not contains(s, '.') and not contains(s, 'E') and not contains(s, 'e') then trim(s)
+        when not contains(s, '.') and not contains(s, 'E') and not contains(s, 'e') then s
         when regexp_full_match(trim(s), '[0-9]+\.0+') then split_part(trim(s), '.', 1)
         when regexp_full_match(trim(s), '[0-9](\.[0-9]+)?[eE]\+?[0-9]+')
             then cast(cast(trim(s) as double) as hugeint)::varchar

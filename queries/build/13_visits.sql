@@ -21,17 +21,11 @@ select _rid, _file, _sheet, _row, visit_id as _key, visit_id, round as round_raw
         *columns('^M[0-9]+Q[0-9]+$')) as _parsed
 from (select *, null::answer_value as M0Q0 from raw_visits);
 
--- one narrow row per staged row: its state and the rule it breaks (the values stay in
--- raw_visits, so the 4 million rows are not copied once more). Where the row is found, and its
--- key, are kept only for the rows that need them (the rejects and the superseded): four
--- million file names are strings too long to store inline
+-- one narrow row per staged row that does not make a clean visit: the rule it breaks, or its
+-- state when an other file's row stands for its key ('~same', '~superseded'). The values stay
+-- in raw_visits, so they are not copied once more; the clean rows (nearly all) are the others.
 create or replace temp table chk_visits as
-select _rid, _state, _rule,
-    case when _rule is not null then _file end as _file,
-    case when _rule is not null then _sheet end as _sheet,
-    case when _rule is not null then _row end as _row,
-    case when _rule is not null then _key end as _key,
-    _winner_file
+select _rid, _state, _rule, _file, _sheet, _row, _key, _winner_file
 from (
     select v._rid, v._file, v._sheet, v._row, v._key, v._state, v._winner_file,
         case
@@ -54,7 +48,8 @@ from (
         end as _rule
     from wv_resolve('stg_visits_parsed') v
     left join households h on h.household_id = v.household_id
-);
+)
+where _rule is not null;
 
 insert into rejects_acc
 select 'visits', c._file, c._sheet, c._row, c._rule,
@@ -87,7 +82,7 @@ select s.visit_id, s.s_round as round,
         visit_date, method, visitor, form_version, problems_raised, s_round, s_household_id,
         s_grid_code, s_visit_on, s_method, s_form_version)
 from raw_visits_checked s
-anti join (select _rid from chk_visits where _rule is not null) b on b._rid = s._rid;
+anti join chk_visits b on b._rid = s._rid;
 
 drop view stg_visits_parsed;
 drop table chk_visits;
