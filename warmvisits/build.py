@@ -444,37 +444,56 @@ def _load_plan(
     for name in kind.names:
         if name not in plan.columns.values():
             cells.append(f'null::varchar as "{name}"')
-    # the item cells are cast once, in the inner select (read_csv's columns and the casts);
-    # the outer one finds the odd cells among them
-    items = [(code, f"nullif(c{idx}, '')") for idx, code in plan.items.items()]
-    casts = "".join(f', {_exact_answer(cell)} as "{code}"' for code, cell in items)
     # one pattern a row over its text cells joined by U+0001, instead of a test of each cell's
     # first and last character (which cost a sixth of the file's load): true when a cell
     # starts or ends with white space (or holds U+0001 itself, which only costs a trim). The
     # reader found whether the file holds any white space at all (CsvPlan.padded): a file
     # without any (as the demo's) skips the test
+    edge = ""
     if plan.padded:
         text = ", ".join(f"c{idx}" for idx in plan.columns) or "''"
-        edge = _sql_text(_EDGE_WHITESPACE)
-        casts += f", regexp_matches(concat_ws(chr(1), {text}), {edge}) as _ws"
-    cast_items = [f'"{code}"' for code, _ in items]
-    cells += cast_items
-    cells.append(f"{_odd_cells(items, cast_items)} as _odd")
-    types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(plan.width))
+        edge = f", regexp_matches(concat_ws(chr(1), {text}), {_sql_text(_EDGE_WHITESPACE)}) as _ws"
     table, view = f"{_RAW_DB}.{raw_name}", f"{raw_name}_cells"
     names = [f'"{c}"' for c in [*plan.columns.values(), *plan.items.values()]] + ["_odd"]
     blank = " and ".join(f"{c} is null" for c in names)
-    try:
+
+    def select(exact: bool) -> str:
+        # exact: the reader casts the item cells to answer_value itself, and fails on a cell
+        # that is not an exact answer spelling (nearly no file has one: the loader then reads
+        # the file again, the other way). Else every item cell is read as text and cast once
+        # in the inner select; the outer one finds the odd cells among them.
+        items = [(code, f"nullif(c{idx}, '')") for idx, code in plan.items.items()]
+        cast_items = [f'"{code}"' for code, _ in items]
+        if exact:
+            inner = "".join(f', c{idx} as "{code}"' for idx, code in plan.items.items())
+            odd = "null::varchar"
+        else:
+            inner = "".join(f', {_exact_answer(cell)} as "{code}"' for code, cell in items)
+            odd = _odd_cells(items, cast_items)
+        types = ", ".join(
+            f"'c{i}': '{'answer_value' if exact and i in plan.items else 'VARCHAR'}'"
+            for i in range(plan.width)
+        )
         # file order kept: rowid is then the record's position in the file.
         # A view cannot take parameters: the path and separator are quoted as SQL text.
-        con.execute(
-            f"create or replace temp view {view} as select {', '.join(cells)} "  # noqa: S608
-            f"from (select *{casts} "
+        return (
+            f"select {', '.join([*cells, *cast_items, f'{odd} as _odd'])} "  # noqa: S608
+            f"from (select *{inner}{edge} "
             f"from read_csv({_sql_text(str(plan.source))}, header = false, skip = {plan.skip}, "
             f"delim = {_sql_text(plan.separator)}, quote = '\"', escape = '\"', "
             f"columns = {{{types}}}, auto_detect = false, null_padding = true))"
         )
-        con.execute(f"create table {table} as from {_staged(tr.kind, view)}")  # noqa: S608
+
+    try:
+        for exact in [True, False] if plan.items else [False]:
+            con.execute(f"create or replace temp view {view} as {select(exact)}")
+            try:
+                con.execute(f"create table {table} as from {_staged(tr.kind, view)}")  # noqa: S608
+                break
+            except duckdb.Error:
+                if not exact:
+                    raise
+                con.execute(f"drop table if exists {table}")
         con.execute(f"drop view {view}")
         # two counts: a WHERE clause of IS NULL tests goes into the scan, column by column,
         # where an aggregate's FILTER read every column of every row
