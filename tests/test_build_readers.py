@@ -385,6 +385,17 @@ def test_item_cells_of_exact_answers_are_cast_by_the_reader(
     assert fast["rejects"] == []
 
 
+def _read_in_chunks(monkeypatch: pytest.MonkeyPatch, chunk: int, seed: int) -> tuple[Any, Any]:
+    """warmvisits.ingest reading files ``chunk`` bytes at a time, and a seeded random source
+    for the test's cases."""
+    import random
+
+    import warmvisits.ingest as ingest
+
+    monkeypatch.setattr(ingest, "_CHUNK", chunk)
+    return ingest, random.Random(seed)
+
+
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64, 1 << 20])
 def test_lines_are_counted_across_chunks_as_in_the_whole_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
@@ -393,12 +404,7 @@ def test_lines_are_counted_across_chunks_as_in_the_whole_file(
     # be the whole file's, however the chunks fall (a CRLF split between two, a file ending in
     # blank lines, one of blank lines only). Expected: the lines of the text without its
     # trailing line ends, counted by Python's own splitting.
-    import random
-
-    import warmvisits.ingest as ingest
-
-    monkeypatch.setattr(ingest, "_CHUNK", chunk)
-    rng = random.Random(7)
+    ingest, rng = _read_in_chunks(monkeypatch, chunk, seed=7)
     cases = [b"", b"\n", b"\r\n\r\n", b"a", b"a\n", b"a\r\nb\r\n\r\n", b"a\rb\n", b"a\n\n\nb"]
     cases += [
         bytes(rng.choice(b"ab\n\n\r\n") for _ in range(rng.randrange(1, 200))) for _ in range(60)
@@ -427,12 +433,7 @@ def test_white_space_after_the_header_is_found_across_chunks(
     # white space after its header; any white space character (a cut between two chunks
     # included), and only those, must be found. Expected: Python's own str.isspace over the
     # text after the first `skip` lines, line ends aside.
-    import random
-
-    import warmvisits.ingest as ingest
-
-    monkeypatch.setattr(ingest, "_CHUNK", chunk)
-    rng = random.Random(11)
+    ingest, rng = _read_in_chunks(monkeypatch, chunk, seed=11)
     # white space of every byte length, and characters sharing a first byte with some
     # (U+00B7 ·, U+2014 —, U+201C “, U+3001 、, U+1681, U+205E)
     alphabet = ["a", ",", "张", "\n", "·", "—", "“", "、", "\u1681", "\u205e"]
