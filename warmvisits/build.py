@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import codecs
 import json
 import os
 import resource
@@ -40,6 +39,7 @@ from warmvisits.ingest import (
     prune_stale_scratch,
     read_file,
     scratch_dirs,
+    transcodes,
 )
 from warmvisits.schema import (
     ANSWER_OPTIONS,
@@ -302,19 +302,8 @@ def _load_order(files: list[Path]) -> list[int]:
         except OSError:
             return 0
 
-    def transcoded(path: Path) -> bool:
-        if path.suffix.lower() != ".csv":
-            return False
-        try:
-            with path.open("rb") as f:
-                head = f.read(1 << 16)
-            codecs.getincrementaldecoder("utf-8")().decode(head, False)
-        except (OSError, UnicodeDecodeError):
-            return True
-        return False
-
     by_size = sorted(range(len(files)), key=lambda i: (-size(i), i))
-    groups = [[i for i in by_size if transcoded(files[i]) is t] for t in (True, False)]
+    groups = [[i for i in by_size if transcodes(files[i]) is t] for t in (True, False)]
     order: list[int] = []
     for pair in zip_longest(*groups):
         order += [i for i in pair if i is not None]

@@ -253,6 +253,21 @@ def _rows_with_extra_cells(text: str, header_index: int, separator: str, width: 
     return out
 
 
+def transcodes(path: Path) -> bool:
+    """Whether reading ``path`` means decoding it in Python: a CSV that is not UTF-8 in its
+    first megabyte (:func:`_planned_csv` transcodes a GB18030 one; the Polars path decodes
+    any other). The loader uses it to order its work."""
+    if path.suffix.lower() != ".csv":
+        return False
+    try:
+        with path.open("rb") as f:
+            head = f.read(_HEAD_BYTES)
+        codecs.getincrementaldecoder("utf-8")().decode(head, False)
+    except (OSError, UnicodeDecodeError):
+        return True
+    return False
+
+
 def _planned_csv(path: Path, rel: str, plan_dir: Path) -> TableRead | None:
     """The table as a :class:`CsvPlan`, or None when the Polars path must read it.
 
@@ -400,18 +415,20 @@ def _scan_lines(
                     content, tail_lf = True, buf.count(b"\n", end, n)
                 else:
                     tail_lf += lf
+                # the chunk's text as UTF-8: the bytes read, or their transcoding
+                text: bytes | bytearray = buf
+                length = n
                 if decoder is not None and sink is not None:
-                    out = decoder.decode(view[:n]).encode("utf-8")
-                    sink.write(out)
-                    if ws is not None:
-                        ws.feed(out, len(out))
-                elif ws is not None:
-                    ws.feed(buf, n)
-            if decoder is not None and sink is not None:
-                out = decoder.decode(b"", True).encode("utf-8")
-                sink.write(out)
+                    text = decoder.decode(view[:n]).encode("utf-8")
+                    sink.write(text)
+                    length = len(text)
                 if ws is not None:
-                    ws.feed(out, len(out))
+                    ws.feed(text, length)
+            if decoder is not None and sink is not None:
+                rest = decoder.decode(b"", True).encode("utf-8")
+                sink.write(rest)
+                if ws is not None:
+                    ws.feed(rest, len(rest))
     finally:
         view.release()
     padded = ws is not None and ws.found

@@ -21,10 +21,10 @@ create or replace temp macro wv_code(s) as (
     case
         when s is null then null
         when not contains(s, '.') and not contains(s, 'E') and not contains(s, 'e') then s
-        when regexp_full_match(trim(s), '[0-9]+\.0+') then split_part(trim(s), '.', 1)
-        when regexp_full_match(trim(s), '[0-9](\.[0-9]+)?[eE]\+?[0-9]+')
-            then cast(cast(trim(s) as double) as hugeint)::varchar
-        else trim(s)
+        when regexp_full_match(s, '[0-9]+\.0+') then split_part(s, '.', 1)
+        when regexp_full_match(s, '[0-9](\.[0-9]+)?[eE]\+?[0-9]+')
+            then cast(cast(s as double) as hugeint)::varchar
+        else s
     end
 );
 

@@ -18,13 +18,8 @@
 create or replace temp macro wv_stage_visits(tbl) as table
 select *,
     wv_round(round) as s_round,
-    -- wv_code changes only a code with '.', 'E' or 'e' in it (a loaded cell is trimmed)
-    case when contains(household_id, '.') or contains(household_id, 'E')
-        or contains(household_id, 'e') then nullif(wv_code(household_id), household_id)
-    end as s_household_id,
-    case when contains(grid_code, '.') or contains(grid_code, 'E')
-        or contains(grid_code, 'e') then nullif(wv_code(grid_code), grid_code)
-    end as s_grid_code,
+    nullif(wv_code(household_id), household_id) as s_household_id,
+    nullif(wv_code(grid_code), grid_code) as s_grid_code,
     wv_date(visit_date) as s_visit_on,
     wv_enum('method', method)::visit_method as s_method,
     wv_enum('visit_form_version', form_version)::visit_form as s_form_version

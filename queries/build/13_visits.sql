@@ -61,7 +61,7 @@ select 'visits', c._file, c._sheet, c._row, c._rule,
 from chk_visits c
 join (select * exclude (s_round, s_household_id, s_grid_code, s_visit_on, s_method,
         s_form_version) from raw_visits) r on r._rid = c._rid
-where c._rule is not null and c._rule not like '~%';
+where c._rule not like '~%';
 
 insert into superseded_acc
 select distinct 'visits', _key, _file, _winner_file from chk_visits where _state = 'superseded';
