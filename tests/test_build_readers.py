@@ -257,11 +257,11 @@ def test_questionnaire_mart_slots_follow_the_answer_options() -> None:
     from warmvisits.schema import ANSWER_OPTIONS
 
     sql = (Path(wbuild.BUILD_SQL_DIR) / "59_grid_round_answers.sql").read_text(encoding="utf-8")
-    (literal,) = re.findall(r"32 \* \[([0-9, ]+)\]\[columns", sql)
-    slots = [int(x) for x in literal.split(",")]
+    (literal,) = re.findall(r"sum\(\(\[([0-9, \n]+)\]::ubigint\[\]\)\[columns", sql)
+    units = [int(x) for x in literal.split(",")]
     expected = [i for options in ANSWER_OPTIONS.values() for i in range(len(options))]
-    assert slots == expected
-    assert max(len(o) for o in ANSWER_OPTIONS.values()) <= 4  # four 32-bit slots per HUGEINT
+    assert units == [1 << (16 * slot) for slot in expected]
+    assert max(len(o) for o in ANSWER_OPTIONS.values()) <= 4  # four 16-bit slots per UBIGINT
     con = duckdb.connect()
     wbuild._create_types(con)
     (values,) = con.sql("select enum_range(null::answer_value)").fetchall()[0]

@@ -27,6 +27,8 @@ repeated as (
 ),
 
 not_last as (
+    -- read from visit_rows, not answering_visits: a CTE read twice is materialised, and that
+    -- copy of four million rows with their unpacked answers cost a fifth of this mart
     select visit_id
     from (
         select
@@ -35,10 +37,11 @@ not_last as (
                 partition by a.grid_code, a.household_no, a.round
                 order by a.visit_on desc, a.visit_id desc
             ) as nth
-        from answering_visits as a
+        from visit_rows as a
         semi join repeated as r
             on r.grid_code = a.grid_code and r.household_no = a.household_no
             and r.round = a.round
+        where a.method in ('入户', '电话')
     )
     where nth > 1
 ),
@@ -60,21 +63,24 @@ answered as (
 
 grid_counts as (
     -- Per grid and item, the households that gave each of the item's (at most four) answers,
-    -- packed as four 32-bit counters in one HUGEINT: one sum per item, where one count per
-    -- item and answer value costs twice as long at district scale. An answer's slot is its
+    -- packed as four 16-bit counters in one UBIGINT: one sum per item, where one count per
+    -- item and answer value costs twice as long at district scale. A counter cannot overflow
+    -- into the next: a grid holds at most 10,000 households (a clean household code ends in
+    -- four digits, build step 11), and each counts once per round. An answer's slot is its
     -- position among its item's options (menu.options: A B C D / 是 否 / 好 一般 差); the list
-    -- gives it by the answer's code (the answer_value enum's code + 1, whose values come from
-    -- warmvisits/schema.py ANSWER_OPTIONS in that order; a test keeps the two equal). Code 0,
-    -- no answer, indexes nothing (a list's index 0 is NULL) and adds NULL, which sum skips.
-    -- form_version as the visits say (NULL when they do not): resolved per grid below.
+    -- gives the slot's unit by the answer's code (the answer_value enum's code + 1, whose
+    -- values come from warmvisits/schema.py ANSWER_OPTIONS in that order; a test keeps the two
+    -- equal). Code 0, no answer, indexes nothing (a list's index 0 is NULL) and adds NULL,
+    -- which sum skips. form_version as the visits say (NULL when they do not): resolved per
+    -- grid below.
     select
         round,
         grid_code,
         village_code,
         form_version,
-        sum(1::hugeint << (
-            32 * [0, 1, 2, 3, 0, 1, 0, 1, 2][columns('^M[0-9]+Q[0-9]+$')]
-        ))
+        sum(([
+            1, 65536, 4294967296, 281474976710656, 1, 65536, 1, 65536, 4294967296
+        ]::ubigint[])[columns('^M[0-9]+Q[0-9]+$')])
     from answered
     group by round, grid_code, village_code, form_version
 ),
@@ -109,7 +115,7 @@ unpacked as (
         c.form_version,
         c.item_code,
         m.options[s.slot + 1] as answer,
-        ((c.packed >> (32 * s.slot)) & 4294967295)::integer as n_households
+        ((c.packed >> (16 * s.slot)) & 65535)::integer as n_households
     from long_counts as c
     join menu as m on m.item_code = c.item_code
     cross join range(4) as s(slot)
