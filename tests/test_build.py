@@ -264,6 +264,54 @@ def test_failed_build_leaves_previous_current_and_readers_unharmed(tmp_path: Pat
     assert wdb.current_build(dbdir) == Path(first.db)
 
 
+@pytest.mark.parametrize("step", ["59_grid_round_answers", "16_callbacks"])
+def test_a_failing_step_in_either_lane_fails_the_build(tmp_path: Path, step: str) -> None:
+    # 59 runs in the visit lane, 16 beside it (warmvisits/build.py _run_lanes): the build fails
+    # naming the broken step (not the interruption of the other lane) and leaves the previous
+    # build current
+    ex = tmp_path / "ex"
+    _small_set(ex)
+    dbdir = tmp_path / "db"
+    first = wbuild.build(ex, dbdir)
+    broken = tmp_path / "sql"
+    shutil.copytree(wbuild.BUILD_SQL_DIR, broken)
+    (broken / f"{step}.sql").write_text("select * from no_such_table;", encoding="utf-8")
+    with pytest.raises(wbuild.BuildError, match=f"{step}.sql failed: Catalog Error"):
+        wbuild.build(ex, dbdir, sql_dir=broken)
+    assert wdb.current_build(dbdir) == Path(first.db)
+    assert not list((dbdir / "builds").glob("*.partial*"))
+
+
+def _created(sql: str) -> set[str]:
+    pattern = r"create (?:or replace )?(?:temp |temporary )?(?:table|view|macro) ([a-z_0-9]+)"
+    return set(re.findall(pattern, sql, flags=re.IGNORECASE))
+
+
+def test_the_build_lanes_read_nothing_the_other_writes() -> None:
+    # the visit lane and the steps beside it run at the same time on two connections: a step
+    # of one must not name a table, view or macro that a step of the other creates (nor the
+    # answer views, written by the loader after 13_visits)
+    scripts = {p.stem: p.read_text(encoding="utf-8") for p in wbuild.BUILD_SQL_DIR.glob("*.sql")}
+    lanes = [s for s in scripts if s >= wbuild._BEFORE_ANSWERS and s not in wbuild._AFTER_LANES]
+    visit = [s for s in lanes if s in wbuild._VISIT_LANE]
+    beside = [s for s in lanes if s not in wbuild._VISIT_LANE]
+    assert set(visit) == set(wbuild._VISIT_LANE) and "14_cases" in beside
+    answer_views = {"visit_answers_wide", "visit_answers", "visit_answer_codes"}
+    made_by_visit = set().union(*(_created(scripts[s]) for s in visit)) | answer_views
+    made_beside = set().union(*(_created(scripts[s]) for s in beside))
+    assert {"visit_rows", "visits", "household_rounds"} <= made_by_visit
+    assert {"cases", "case_events", "callbacks", "case_links"} <= made_beside
+
+    def named(sql: str, names: set[str]) -> set[str]:
+        sql = re.sub(r"--[^\n]*", "", sql)  # comments may mention anything
+        return {n for n in names if re.search(rf"\b{n}\b", sql, flags=re.IGNORECASE)}
+
+    for s in beside:
+        assert not named(scripts[s], made_by_visit), s
+    for s in visit:
+        assert not named(scripts[s], made_beside), s
+
+
 def test_build_command_json_and_db_rule(tmp_path: Path) -> None:
     ex = tmp_path / "ex"
     _small_set(ex)

@@ -5,7 +5,9 @@
    and are appended to ``rawp_<kind>``. ``raw_<kind>`` is the view over both: text with its
    file, sheet and row (visit item cells as ``answer_value``, odd cells' text in ``_odd``).
 2. The SQL files of ``queries/build/`` run in name order: staging casts and validates, rejects
-   are kept with the rule broken and the raw cells, clean tables and marts are written.
+   are kept with the rule broken and the raw cells, clean tables and marts are written. From
+   step 13 on, the visit steps and the steps that read no visit run at the same time, on two
+   connections (:func:`_run_lanes`).
 3. The file is checkpointed, renamed from ``.partial`` and the pointer swapped
    (``warmvisits.db.make_current``). Any failure before that removes the partial file and
    leaves the previous build current.
@@ -21,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from itertools import zip_longest
@@ -55,10 +57,23 @@ BUILD_SQL_DIR = Path(__file__).resolve().parent.parent / "queries" / "build"
 VERSION = "1"
 # SQL files before this prefix run before the export files load (macros, staging macros)
 _BEFORE_LOAD = "10_"
-# SQL files up to this prefix run before the visit answers are checked against the menu
+# SQL files up to this prefix run before the visit answers are checked against the menu; the
+# others run in two lanes at once (_run_lanes)
 _BEFORE_ANSWERS = "13_"
-# ... and after the ones before this prefix (13 writes visit_rows), the answer views
-_AFTER_VISITS = "14_"
+# the visit lane: the steps that read the four million visit rows (the answer views are written
+# after 13, which writes visit_rows). Their statements spread over DuckDB's threads.
+_VISIT_LANE = ("13_visits", "49_household_rounds", "59_grid_round_answers")
+# the steps that read what both lanes write; they run after both, in name order. Every other
+# step from 13 on runs beside the visit lane, on a second connection: cases, events, callbacks,
+# petitions and their marts, many small statements that keep about one core busy.
+_AFTER_LANES = (
+    "18_case_visits",
+    "40_bookkeeping",
+    "50_grid_round_coverage",
+    "51_case_facts",
+    "52_case_levels",
+    "54_quarters",
+)
 # kinds whose rows are staged (parsed) as they load, by the table macro wv_stage_<kind>
 _STAGED_AT_LOAD = ("visits",)
 
@@ -198,11 +213,8 @@ def build(
         t = time.perf_counter()
         items = _answer_checks(con, reads)
         say(f"answers checked against the menu: {time.perf_counter() - t:.1f} s")
-        for script in [s for s in scripts if _BEFORE_ANSWERS <= s.name < _AFTER_VISITS]:
-            _run_script(con, script, say)
-        _answer_views(con, items)
-        for script in [s for s in scripts if s.name >= _AFTER_VISITS]:
-            _run_script(con, script, say)
+        steps = [s for s in scripts if s.name >= _BEFORE_ANSWERS]
+        _run_lanes(con, steps, say, setup=macros, after_visits=lambda: _answer_views(con, items))
         _write_bookkeeping(con, reads, report, exports, demo, build_id)
         _fill_report(con, report)
         t = time.perf_counter()
@@ -598,6 +610,78 @@ def _load_enums(con: duckdb.DuckDBPyConnection) -> None:
         f"create or replace temp macro wv_answer(s) as case when s in "
         f"({', '.join(_sql_text(v) for v in values)}) then s else (map {{{literal}}})[{norm}] end"
     )
+
+
+def _run_lanes(
+    con: duckdb.DuckDBPyConnection,
+    steps: list[Path],
+    say: Progress,
+    setup: Callable[[duckdb.DuckDBPyConnection], None],
+    after_visits: Callable[[], None],
+) -> None:
+    """Run the build ``steps`` from 13 on: the visit lane (``_VISIT_LANE``, on ``con``) and the
+    steps beside it (on a cursor of its own) at the same time, then ``_AFTER_LANES`` on
+    ``con``, each lane in name order. ``after_visits`` runs once 13_visits has.
+
+    The cursor gets the build's temporary macros (``setup``) and raw views, and accumulators
+    of its own: their rows (rejects, warnings, superseded keys) are added to ``con``'s before
+    the steps after the lanes run. A step beside the visit lane reads nothing a visit step
+    writes, and the other way round (a test holds the lanes to it). When one lane fails, the
+    other is interrupted and the build fails with the first error."""
+    visit_lane = [s for s in steps if s.stem in _VISIT_LANE]
+    after = [s for s in steps if s.stem in _AFTER_LANES]
+    beside = [s for s in steps if s not in visit_lane and s not in after]
+    lane = con.cursor()
+    try:
+        setup(lane)
+        views = con.sql(
+            "select sql from duckdb_views() where temporary and starts_with(view_name, 'raw_') "
+            "order by view_oid"  # in the order made: a view may read an earlier one
+        ).fetchall()
+        for (sql,) in views:
+            lane.execute(sql)
+
+        def run_beside() -> None:
+            try:
+                for script in beside:
+                    _run_script(lane, script, say)
+            except BaseException:
+                con.interrupt()  # the visit lane stops at its current statement
+                raise
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wv-lane") as pool:
+            future = pool.submit(run_beside)
+            try:
+                for script in visit_lane:
+                    _run_script(con, script, say)
+                    if script.stem == "13_visits":
+                        after_visits()
+            except BaseException as exc:
+                lane.interrupt()
+                wait([future])
+                first = future.exception()
+                if first is not None and isinstance(exc.__cause__, duckdb.InterruptException):
+                    raise first from None  # the visit lane only stopped for the other's error
+                raise
+            future.result()
+        _add_accumulators(lane, con)
+    finally:
+        lane.close()
+    for script in after:
+        _run_script(con, script, say)
+
+
+def _add_accumulators(src: duckdb.DuckDBPyConnection, dst: duckdb.DuckDBPyConnection) -> None:
+    """Add the rows of ``src``'s temporary accumulators (``*_acc``, build step 00) to ``dst``'s:
+    a temporary table is seen only by its connection, so they pass through ``wv_raw``."""
+    names = src.sql(
+        "select table_name from duckdb_tables() where temporary and ends_with(table_name, '_acc')"
+    ).fetchall()
+    for (name,) in names:
+        # names from duckdb_tables(), made by build step 00
+        src.execute(f"create table {_RAW_DB}.lane_{name} as from {name}")  # noqa: S608
+        dst.execute(f"insert into {name} from {_RAW_DB}.lane_{name}")  # noqa: S608
+        dst.execute(f"drop table {_RAW_DB}.lane_{name}")
 
 
 def _run_script(con: duckdb.DuckDBPyConnection, script: Path, say: Progress) -> None:

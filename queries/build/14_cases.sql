@@ -1,6 +1,7 @@
--- Build step 14: the case ledger (事项台账) -> clean `cases` and `case_visits`.
--- Grain of cases: one row per case_id; case_visits: one row per (case_id, visit_id) link to a
--- loaded visit (links to visits that were not loaded are warnings, the case is kept).
+-- Build step 14: the case ledger (事项台账) -> clean `cases`, and `case_links` (each clean
+-- case's links to visits, as exported) for build step 18, which keeps the links to loaded
+-- visits as `case_visits`. Grain of cases: one row per case_id.
+-- Runs beside the visit steps (warmvisits/build.py): it reads no visit.
 
 -- materialised: wv_resolve reads it three times, and parsing is the costly part
 create or replace temp table stg_cases as
@@ -68,17 +69,11 @@ select case_id, source, grid_code, left(grid_code, 12) as village_code,
 from chk_cases where _rule is null
 order by case_id;
 
-create or replace temp table case_links as
+-- not temporary: build step 18 reads it on the build's main connection (this step runs on
+-- another, and a temporary table is seen only by the connection that made it); step 18
+-- drops it
+create or replace table case_links as
 select c.case_id, c._file, c._sheet, c._row, unnest(c.visit_ids) as visit_id
 from chk_cases c where c._rule is null;
-
-insert into warnings_acc
-select 'cases', l._file, l._sheet, l._row, 'unknown_visit_link', '关联走访编号=' || l.visit_id
-from case_links l anti join visits v on v.visit_id = l.visit_id;
-
-create table case_visits as
-select distinct l.case_id, l.visit_id
-from case_links l semi join visits v on v.visit_id = l.visit_id
-order by l.case_id, l.visit_id;
 
 drop table stg_cases;
