@@ -459,8 +459,9 @@ def test_white_space_after_the_header_is_found_across_chunks(
 
 
 def test_files_load_largest_first_with_gb18030_beside_utf8(tmp_path: Path) -> None:
-    # the loaders take the largest files first, a GB18030 CSV (transcoded in Python) next to
-    # one that is not, so that two transcodings do not wait on each other; every file once
+    # the loaders take the largest files first (a workbook counts twenty times its size), a
+    # GB18030 CSV (transcoded in Python) next to one that is not, so that two transcodings do
+    # not wait on each other; every file once
     sizes = {"a.csv": ("utf-8", 300), "b.csv": ("gb18030", 500), "c.csv": ("gb18030", 100)}
     sizes |= {"d.csv": ("utf-8", 200), "e.xlsx": (None, 400), "f.csv": ("utf-8", 50)}
     files = []
@@ -470,5 +471,5 @@ def test_files_load_largest_first_with_gb18030_beside_utf8(tmp_path: Path) -> No
         path.write_bytes(data)
         files.append(path)
     order = [files[i].name for i in wbuild._load_order(files)]
-    # by size: b 1000 bytes, a 900, e 802, d 600, c 200, f 150; b and c are GB18030
-    assert order == ["b.csv", "a.csv", "c.csv", "e.xlsx", "d.csv", "f.csv"]
+    # by size: e 802 bytes (as 16,040), b 1000, a 900, d 600, c 200, f 150; b and c are GB18030
+    assert order == ["b.csv", "e.xlsx", "c.csv", "a.csv", "d.csv", "f.csv"]
