@@ -3,10 +3,10 @@
 -- visits as `case_visits`. Grain of cases: one row per case_id.
 -- Runs beside the visit steps (warmvisits/build.py): it reads no visit.
 
--- materialised: wv_resolve reads it three times, and parsing is the costly part
-create or replace temp table stg_cases as
-select *, row(source, visit_ids, grid_code, category, title, complexity, received_at, due_at,
-              status, current_level, handling_unit, resolved_at) as _parsed
+-- the parsed cells, materialised: wv_resolve reads them three times, and parsing is the
+-- costly part. The comparison row (_parsed) is a view over them, as for households (step 11)
+create or replace temp table stg_cases_cells as
+select *
 from (
     -- the deadline: as exported, else received_at + 30 days (复杂) or 7 days (一般). A plain
     -- projection, not a lateral join: decorrelating one deduplicated every staged row
@@ -31,6 +31,11 @@ from (
         from raw_cases r
     )
 );
+
+create or replace temp view stg_cases as
+select *, row(source, visit_ids, grid_code, category, title, complexity, received_at, due_at,
+              status, current_level, handling_unit, resolved_at) as _parsed
+from stg_cases_cells;
 
 create or replace temp table chk_cases as
 select c.*,
@@ -76,4 +81,5 @@ create or replace table case_links as
 select c.case_id, c._file, c._sheet, c._row, unnest(c.visit_ids) as visit_id
 from chk_cases c where c._rule is null;
 
-drop table stg_cases;
+drop view stg_cases;
+drop table stg_cases_cells;
