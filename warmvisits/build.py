@@ -768,20 +768,38 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> li
     if options:
         # col matched ^M[0-9]+Q[0-9]+$, options come from schema.py.
         # Rows with no odd cell: each item cell is blank or an exact answer spelling, so an
-        # answer outside the item's options is one that the check blanks. One pass finds the
-        # (few) rows with any such answer; the details are read from them.
-        outside = " or ".join(f'("{c}" is not null and {checked(c)} is null)' for c in options)
-        con.execute(
-            "create or replace temp table plain_visits as "  # noqa: S608
-            "select _file, _sheet, _row, "
-            + ", ".join(f'"{c}"' for c in options)
-            + f" from raw_visits where _odd is null and ({outside})"
-        )
-        plain = " union all ".join(
-            f"select _file, _sheet, _row, '{c}=' || \"{c}\" as detail from plain_visits "  # noqa: S608
-            f'where "{c}" is not null and {checked(c)} is null'
-            for c in options
-        )
+        # answer outside the item's options is one that the check blanks. The least and the
+        # greatest answer code of each item (one pass of cheap aggregates) show the items that
+        # have any (nearly always none); one pass over those items finds the (few) rows, and
+        # the details are read from them.
+        bounds = con.sql(
+            "select "  # noqa: S608
+            + ", ".join(f'min(enum_code("{c}")), max(enum_code("{c}"))' for c in options)
+            + " from raw_visits"
+        ).fetchall()[0]
+        suspect = [
+            c
+            for c, least, greatest in zip(options, bounds[::2], bounds[1::2], strict=True)
+            if least is not None and (least < options[c][0] or greatest > options[c][1])
+        ]
+        if suspect:
+            outside = " or ".join(f'("{c}" is not null and {checked(c)} is null)' for c in suspect)
+            con.execute(
+                "create or replace temp table plain_visits as "  # noqa: S608
+                "select _file, _sheet, _row, "
+                + ", ".join(f'"{c}"' for c in suspect)
+                + f" from raw_visits where _odd is null and ({outside})"
+            )
+            plain = " union all ".join(
+                f"select _file, _sheet, _row, '{c}=' || \"{c}\" as detail "  # noqa: S608
+                f'from plain_visits where "{c}" is not null and {checked(c)} is null'
+                for c in suspect
+            )
+            con.execute(
+                "insert into warnings_acc select 'visits', _file, _sheet, _row, "  # noqa: S608
+                f"'answer_not_an_option', detail from ({plain})"
+            )
+            con.execute("drop table plain_visits")
         # Rows with odd cells (a handful): each item's answer read through its aliases, and
         # its exported text for the warning
         con.execute(
@@ -798,12 +816,9 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> li
         )
         con.execute(
             "insert into warnings_acc select 'visits', _file, _sheet, _row, "  # noqa: S608
-            f"'answer_not_an_option', detail from ({plain}) union all "
-            "select 'visits', _file, _sheet, _row, 'answer_not_an_option', "
-            f"item_code || '=' || raw from ({odd}) "
+            f"'answer_not_an_option', item_code || '=' || raw from ({odd}) "
             "where checked is null and raw is not null and trim(raw) <> ''"
         )
-        con.execute("drop table plain_visits")
         con.execute("drop table odd_visits")
 
     def code(col: str, value: str) -> str:
