@@ -36,6 +36,7 @@ import polars as pl
 from warmvisits import db as dbmod
 from warmvisits.ingest import (
     WHITESPACE,
+    WORKBOOK_SUFFIXES,
     TableRead,
     list_files,
     prune_stale_scratch,
@@ -301,7 +302,7 @@ _RAW_DB = "wv_raw"
 _LOADERS = 2
 
 
-_WORKBOOKS = {".xlsx", ".xlsm", ".xls"}
+# how many times its size a workbook counts in the load order (_load_order)
 _WORKBOOK_WEIGHT = 20
 
 
@@ -321,7 +322,7 @@ def _load_order(files: list[Path]) -> list[int]:
         # a workbook takes about twenty times as long as a CSV of its size (unzipping, XML, and
         # the first one imports the Excel reader and pyarrow, holding the GIL): counted by its
         # size alone, the district's two workbooks came last, side by side, with one core idle
-        return size * _WORKBOOK_WEIGHT if files[i].suffix.lower() in _WORKBOOKS else size
+        return size * _WORKBOOK_WEIGHT if files[i].suffix.lower() in WORKBOOK_SUFFIXES else size
 
     by_size = sorted(range(len(files)), key=lambda i: (-size(i), i))
     groups = [[i for i in by_size if transcodes(files[i]) is t] for t in (True, False)]

@@ -29,7 +29,8 @@ import polars as pl
 
 from warmvisits.schema import HeaderMatch, match_header, nearest_kind
 
-TABLE_SUFFIXES = {".csv", ".xlsx", ".xls", ".xlsm"}
+WORKBOOK_SUFFIXES = {".xlsx", ".xls", ".xlsm"}
+TABLE_SUFFIXES = {".csv"} | WORKBOOK_SUFFIXES
 MAX_TITLE_ROWS = 10
 
 

@@ -101,8 +101,9 @@ create or replace temp macro wv_phone_ok(p) as
 --   'superseded' an older file's row that differs from the winner: listed in the report;
 --   'nokey'      the key is blank: validation rejects it.
 -- Only rows whose key repeats are ranked; their states are joined back on _rid, so the table
--- is read four times but copied once. Staging that is costly to compute (visits) is
--- materialised before it is passed here. The repeated keys are found among the rows whose
+-- is read four times but copied once. Staging that is costly to compute is materialised
+-- before it is passed here, with _parsed as a view over it (households, cases): wv_resolve
+-- reads _parsed only for the rows whose key repeats. The repeated keys are found among the rows whose
 -- key's hash repeats: grouping four million 64-bit hashes costs less than grouping the
 -- strings, and a hash shared by two different keys only makes a candidate that the second
 -- grouping, of the candidates' keys, drops.

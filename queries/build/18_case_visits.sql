@@ -1,7 +1,7 @@
 -- Build step 18: case_visits, one row per (case_id, visit_id) link of a clean case to a loaded
 -- visit. A link to a visit that was not loaded is a warning (unknown_visit_link); the case is
--- kept. Reads case_links (build step 14) and visits (build step 13): it runs once both are
--- written.
+-- kept. Reads case_links (build step 14) and visit_rows (build step 13): it runs once both
+-- are written.
 
 -- the linked visit ids that were loaded: one scan of the four million visits, for both
 -- statements below
