@@ -733,7 +733,8 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> li
     looks like an item but is not in the menu is ignored (``unknown_item_column``, one warning
     per file and sheet). The view replaces the item columns by ``answers_0``, ``answers_1``, …:
     each item's checked answer (NULL unless among the item's options) packed as a 4-bit code
-    (:func:`_answer_slot`). ``raw_visits`` keeps the cells as loaded, with ``_odd`` holding
+    (:func:`_answer_slot`); those columns are added to ``visit_rows`` (declared by build step
+    12_visit_rows), which step 13 fills. ``raw_visits`` keeps the cells as loaded, with ``_odd`` holding
     the exported text of odd cells, for the rejects and warnings."""
     menu = dict(con.sql("select item_code, answer_type from menu").fetchall())
     cols = [
@@ -845,6 +846,9 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> li
         for w in as_loaded
     )
     con.execute(f"create or replace temp view raw_visits_checked as {select} from raw_visits")
+    for w in as_loaded:
+        # the column where build step 13 stores the view's answers_<w>
+        con.execute(f"alter table visit_rows add column answers_{w} ubigint")
     return items
 
 

@@ -1,5 +1,6 @@
 -- Build step 13: visit records (走访记录) -> clean `visit_rows` (one row per visit_id: one
--- attempt, with its checked answers packed) and the view `visits` over it.
+-- attempt, with its checked answers packed; declared by step 12_visit_rows) and the view
+-- `visits` over it.
 -- Reads raw_visits_checked: the raw rows with the item columns replaced by the packed checked
 -- answers (NULL when blank or outside the item's options). The loader (warmvisits/build.py)
 -- writes that view, since only it knows the menu's items; the raw cells stay in raw_visits,
@@ -66,14 +67,14 @@ where c._rule not like '~%';
 insert into superseded_acc
 select distinct 'visits', _key, _file, _winner_file from chk_visits where _state = 'superseded';
 
--- the clean visits as stored: their answers packed (answers_0, answers_1, …: 4 bits an item,
--- see warmvisits/build.py _answer_slot), method and form as one-byte enumerations, the
--- household as its number within the grid, and no village or township code (the view `visits`
--- derives them). Writing the 26 answer columns one by one, the household codes and the five
+-- the clean visits as stored (visit_rows, declared by build step 12_visit_rows): their answers
+-- packed (answers_0, answers_1, …), method and form as one-byte enumerations, the household as
+-- its number within the grid, and no village or township code (the view `visits` derives
+-- them). Writing the 26 answer columns one by one, the household codes and the five
 -- low-cardinality strings took longer than the rest of the table. A clean visit's household
 -- code is its grid code, '-' and four digits: the household is a clean one (step 11 checked
 -- its code's pattern and that it starts with its grid's code) in the visit's grid.
-create table visit_rows as
+insert into visit_rows by name
 select s.visit_id, s.s_round as round,
     right(coalesce(s.s_household_id, s.household_id), 4)::usmallint as household_no,
     coalesce(s.s_grid_code, s.grid_code) as grid_code, s.s_visit_on as visit_on,
