@@ -53,8 +53,7 @@ answered as (
     select
         a.round,
         a.grid_code,
-        left(a.grid_code, 12) as village_code,
-        a.form_version::varchar as form_version,
+        a.form_version,
         null::utinyint as M0Q0,
         a.* exclude (visit_id, round, household_no, grid_code, visit_on, method, form_version)
     from answering_visits as a
@@ -71,18 +70,17 @@ grid_counts as (
     -- gives the slot's unit by the answer's code (the answer_value enum's code + 1, whose
     -- values come from warmvisits/schema.py ANSWER_OPTIONS in that order; a test keeps the two
     -- equal). Code 0, no answer, indexes nothing (a list's index 0 is NULL) and adds NULL,
-    -- which sum skips. form_version as the visits say (NULL when they do not): resolved per
-    -- grid below.
+    -- which sum skips. form_version as the visits say (the enumeration; NULL when they do not):
+    -- resolved per grid below.
     select
         round,
         grid_code,
-        village_code,
         form_version,
         sum(([
             1, 65536, 4294967296, 281474976710656, 1, 65536, 1, 65536, 4294967296
         ]::ubigint[])[columns('^M[0-9]+Q[0-9]+$')])
     from answered
-    group by round, grid_code, village_code, form_version
+    group by round, grid_code, form_version
 ),
 
 counts as (
@@ -92,12 +90,13 @@ counts as (
         c.round,
         c.grid_code,
         coalesce(
-            c.form_version,
+            c.form_version::varchar,
             case vi.village_type when '社区' then '城市版' when '村' then '农村版' end
         ) as form_version,
         sum(columns('^M[0-9]+Q[0-9]+$'))
     from grid_counts as c
-    left join villages as vi on vi.village_code = c.village_code
+    -- the grid's village: the first 12 digits of its code (taken once a grid, not once a visit)
+    left join villages as vi on vi.village_code = left(c.grid_code, 12)
     group by all
 ),
 
