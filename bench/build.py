@@ -43,12 +43,12 @@ RUNS = int(os.environ.get("WARMVISITS_BENCH_BUILD_RUNS", "3"))
 def _build_once(exports: Path, db: Path) -> dict[str, Any]:
     """One whole build, in a child process so that its peak memory is its own."""
     code = (
-        "import json, resource, sys, time\n"
-        "from warmvisits.build import build\n"
+        "import json, sys, time\n"
+        "from warmvisits.build import build, peak_memory_mb\n"
         "t = time.perf_counter()\n"
         "r = build(sys.argv[1], sys.argv[2], demo=True)\n"
         "print(json.dumps({'seconds': time.perf_counter() - t, 'tables': r.tables,"
-        " 'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+        " 'peak_mb': peak_memory_mb()}))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code, str(exports), str(db)],

@@ -363,3 +363,18 @@ def test_every_rule_in_the_sql_is_documented_and_every_documented_rule_is_used()
     )
     assert used_rejects == set(REJECT_RULES)
     assert used_warnings == set(WARNING_RULES)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux's /proc")
+def test_peak_memory_is_the_process_own_not_its_parent_s() -> None:
+    # the benchmark starts each build from a process that holds the visit rows it wrote out;
+    # Linux carries a process's peak across exec, so getrusage in the child reported the
+    # parent's peak. The child here holds nothing large: its peak is far below the parent's.
+    held = bytearray(400 << 20)
+    for i in range(0, len(held), 4096):
+        held[i] = 1  # touched, so that it is resident
+    code = "from warmvisits.build import peak_memory_mb; print(peak_memory_mb())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert float(out.stdout) < 200
+    assert wbuild.peak_memory_mb() >= 400  # and this process's own peak counts what it holds
+    del held

@@ -1046,7 +1046,17 @@ def cli_builds(args: Any) -> int:
 
 
 def peak_memory_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
+    """Peak resident memory of this process so far, in MiB: Linux's VmHWM where there is one.
+    getrusage's ru_maxrss is not used there: Linux carries a process's peak across exec, so a
+    child started by a large process (such as the benchmark, holding the visit rows it wrote
+    out) reported its parent's peak as its own."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
