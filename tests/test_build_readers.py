@@ -227,6 +227,40 @@ def test_a_grid_code_written_as_a_number_is_read_as_its_digits(tmp_path: Path) -
     con.close()
 
 
+def test_a_number_that_lost_digits_is_not_read_as_one(tmp_path: Path) -> None:
+    # Excel shows a narrow column's 13912345678 as 1.39E+10, and a CSV saved from it keeps only
+    # that: its digits are gone. Read back as 13900000000 it would be a phone number nobody
+    # has; kept as exported, the phone's check warns about it. A grid code that lost its
+    # digits is likewise rejected as a bad code, not taken for another grid; one written with
+    # every digit (3.41602101001001E+14) is still read as its digits.
+    ex = tmp_path / "ex"
+    base_registers(ex)
+    households = (ex / "households.csv").read_text(encoding="utf-8")
+    households = households.replace("13900000002", "1.39E+10")
+    (ex / "households.csv").write_text(households, encoding="utf-8")
+    write_csv(ex / "menu.csv", MENU_HEADER, MENU_ROWS)
+    rows = [_visit("V0", G1 + "-0001", "", "好", "是", "A"),
+            _visit("V1", G1 + "-0002", "", "好", "是", "A")]  # fmt: skip
+    rows[0][3] = f"{G1[0]}.{G1[1:6]}E+{len(G1) - 1}"  # 3.41602E+14: ten digits lost
+    rows[1][3] = f"{G1[0]}.{G1[1:]}E+{len(G1) - 1}"  # every digit
+    write_csv(ex / "visits.csv", VISIT_HEADER, rows)
+    report = wbuild.build(ex, tmp_path / "db")
+    con = duckdb.connect(report.db, read_only=True)
+    assert con.sql(
+        "select household_id, phone from households where household_id like '%-0002'"
+    ).fetchall() == [(G1 + "-0002", "1.39E+10")]
+    assert con.sql("select rule, detail from warnings where kind = 'households'").fetchall() == [
+        ("bad_phone", "联系电话=1.39E+10")
+    ]
+    rejected = con.sql(
+        "select rule, json_extract_string(raw_values, '$.grid_code') from rejects "
+        "where kind = 'visits'"
+    ).fetchall()
+    assert rejected == [("bad_code", f"{G1[0]}.{G1[1:6]}E+{len(G1) - 1}")]
+    assert con.sql("select visit_id, grid_code from visits").fetchall() == [("V1", G1)]
+    con.close()
+
+
 def test_gb18030_after_a_first_megabyte_of_ascii_falls_back_and_decodes(tmp_path: Path) -> None:
     # the reader looks at the first megabyte only to guess UTF-8; DuckDB then refuses the
     # GB18030 bytes further down, and the file must be read again, decoded as GB18030

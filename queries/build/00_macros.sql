@@ -16,13 +16,26 @@ create or replace temp macro wv_odd_map(s) as json_transform(s, '"MAP(VARCHAR, V
 
 -- a code or phone number, also when Excel stored it as a number (3.41602101001E+11, 13812345678.0).
 -- A loaded cell is trimmed already (warmvisits/build.py): a cell without '.', 'E' or 'e' is the
--- code as it is
+-- code as it is. A number in E-notation is read back only when it still holds every digit: at
+-- least as many digits after the point as the exponent, any more being zeros. Excel shows a
+-- narrow column's 13912345678 as 1.39E+10 and a CSV saved from it keeps only that: the digits
+-- are lost, and 13900000000 would be a made-up number, so the text stays as exported (the
+-- code's or phone's check then names it)
 create or replace temp macro wv_code(s) as (
     case
         when s is null then null
         when not contains(s, '.') and not contains(s, 'E') and not contains(s, 'e') then s
         when regexp_full_match(s, '[0-9]+\.0+') then split_part(s, '.', 1)
         when regexp_full_match(s, '[0-9](\.[0-9]+)?[eE]\+?[0-9]+')
+            and length(regexp_extract(s, '\.([0-9]+)', 1))
+                >= regexp_extract(s, '[eE]\+?([0-9]+)$', 1)::integer
+            and ltrim(
+                substr(
+                    regexp_extract(s, '\.([0-9]+)', 1),
+                    regexp_extract(s, '[eE]\+?([0-9]+)$', 1)::integer + 1
+                ),
+                '0'
+            ) = ''
             then cast(cast(s as double) as hugeint)::varchar
         else s
     end
