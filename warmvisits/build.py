@@ -734,8 +734,8 @@ def _answer_checks(con: duckdb.DuckDBPyConnection, reads: list[TableRead]) -> li
     per file and sheet). The view replaces the item columns by ``answers_0``, ``answers_1``, …:
     each item's checked answer (NULL unless among the item's options) packed as a 4-bit code
     (:func:`_answer_slot`); those columns are added to ``visit_rows`` (declared by build step
-    12_visit_rows), which step 13 fills. ``raw_visits`` keeps the cells as loaded, with ``_odd`` holding
-    the exported text of odd cells, for the rejects and warnings."""
+    12_visit_rows), which step 13 fills. ``raw_visits`` keeps the cells as loaded, with
+    ``_odd`` holding the exported text of odd cells, for the rejects and warnings."""
     menu = dict(con.sql("select item_code, answer_type from menu").fetchall())
     cols = [
         c
