@@ -14,12 +14,17 @@ create or replace temp macro wv_norm(s) as regexp_replace(lower(trim(s)), '[\s_]
 -- (warmvisits/build.py). This gives those texts as a map item_code -> text.
 create or replace temp macro wv_odd_map(s) as json_transform(s, '"MAP(VARCHAR, VARCHAR)"');
 
+-- whether a number in E-notation whose mantissa has `digits` after its point and whose exponent
+-- is `e` still holds every digit of a whole number: at least e digits after the point, any more
+-- being zeros
+create or replace temp macro wv_whole_e(digits, e) as
+    length(digits) >= e and ltrim(substr(digits, e + 1), '0') = '';
+
 -- a code or phone number, also when Excel stored it as a number (3.41602101001E+11, 13812345678.0).
 -- A loaded cell is trimmed already (warmvisits/build.py): a cell without '.', 'E' or 'e' is the
--- code as it is. A number in E-notation is read back only when it still holds every digit: at
--- least as many digits after the point as the exponent, any more being zeros. Excel shows a
--- narrow column's 13912345678 as 1.39E+10 and a CSV saved from it keeps only that: the digits
--- are lost, and 13900000000 would be a made-up number, so the text stays as exported (the
+-- code as it is. A number in E-notation is read back only when it still holds every digit
+-- (wv_whole_e): Excel shows a narrow column's 13912345678 as 1.39E+10 and a CSV saved from it
+-- keeps only that; 13900000000 would be a made-up number, so the text stays as exported (the
 -- code's or phone's check then names it)
 create or replace temp macro wv_code(s) as (
     case
@@ -27,15 +32,9 @@ create or replace temp macro wv_code(s) as (
         when not contains(s, '.') and not contains(s, 'E') and not contains(s, 'e') then s
         when regexp_full_match(s, '[0-9]+\.0+') then split_part(s, '.', 1)
         when regexp_full_match(s, '[0-9](\.[0-9]+)?[eE]\+?[0-9]+')
-            and length(regexp_extract(s, '\.([0-9]+)', 1))
-                >= regexp_extract(s, '[eE]\+?([0-9]+)$', 1)::integer
-            and ltrim(
-                substr(
-                    regexp_extract(s, '\.([0-9]+)', 1),
-                    regexp_extract(s, '[eE]\+?([0-9]+)$', 1)::integer + 1
-                ),
-                '0'
-            ) = ''
+            and wv_whole_e(
+                regexp_extract(s, '\.([0-9]+)', 1), regexp_extract(s, '([0-9]+)$', 1)::integer
+            )
             then cast(cast(s as double) as hugeint)::varchar
         else s
     end

@@ -67,13 +67,11 @@ where c._rule not like '~%';
 insert into superseded_acc
 select distinct 'visits', _key, _file, _winner_file from chk_visits where _state = 'superseded';
 
--- the clean visits as stored (visit_rows, declared by build step 12_visit_rows): their answers
--- packed (answers_0, answers_1, …), method and form as one-byte enumerations, the household as
--- its number within the grid, and no village or township code (the view `visits` derives
--- them). Writing the 26 answer columns one by one, the household codes and the five
--- low-cardinality strings took longer than the rest of the table. A clean visit's household
--- code is its grid code, '-' and four digits: the household is a clean one (step 11 checked
--- its code's pattern and that it starts with its grid's code) in the visit's grid.
+-- the clean visits, in the shape build step 12_visit_rows declares (writing the 26 answer
+-- columns one by one, the household codes and the five low-cardinality strings took longer
+-- than the rest of the table). A clean visit's household code is its grid code, '-' and four
+-- digits: the household is a clean one (step 11 checked its code's pattern and that it starts
+-- with its grid's code) in the visit's grid.
 insert into visit_rows by name
 select s.visit_id, s.s_round as round,
     right(coalesce(s.s_household_id, s.household_id), 4)::usmallint as household_no,
